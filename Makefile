@@ -1,0 +1,51 @@
+# FuseLLM reproduction suite. `make help` lists the targets.
+# Variables: CONFIG (default configs/tiny.yaml), RUNS (default runs), SET (extra overrides,
+# e.g. SET="--set fusion.topk=5").
+CONFIG ?= configs/tiny.yaml
+RUNS ?= runs
+SET ?=
+PY := .venv/bin/python
+ARGS = --config $(CONFIG) --runs $(RUNS) $(SET)
+export RUNS
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
+.DEFAULT_GOAL := help
+.PHONY: help setup test test-slow test-gpu lint plan prefetch world bench
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+setup: .venv/.installed ## create .venv with the pinned environment (one env for everything)
+
+.venv/.installed: requirements.lock pyproject.toml
+	python3 -m venv .venv
+	DS_BUILD_OPS=0 .venv/bin/pip install -q -r requirements.lock 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	.venv/bin/pip install -q --no-deps --no-build-isolation -e . 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	.venv/bin/pip check
+	touch $@
+
+test: setup ## fast test suite (CPU, no slow or gpu tests)
+	$(PY) -m pytest -q -m "not slow and not gpu"
+
+test-slow: setup ## the slow end-to-end tests (minutes)
+	$(PY) -m pytest -q -m "slow and not gpu"
+
+test-gpu: setup ## tests that need a CUDA device
+	$(PY) -m pytest -q -m gpu
+
+lint: setup ## ruff
+	.venv/bin/ruff check .
+
+plan: setup ## validate CONFIG and print every stage, command and estimate
+	$(PY) -m configs.plan $(ARGS)
+
+prefetch: setup ## download every model/dataset CONFIG names (cluster, with hub access)
+	$(PY) -m configs.prefetch $(ARGS)
+
+world: setup ## build the tiny world of CONFIG (corpora, tokenizers, pretrained models)
+	$(PY) -m training.world.build $(ARGS)
+
+bench: setup ## speed benchmarks, side by side ratios (alignment, distill loss)
+	$(PY) -m fusion.bench_align
+	$(PY) -m training.bench_loss

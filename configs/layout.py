@@ -1,0 +1,110 @@
+"""Every artifact path, derived from the config in one place: ``$(RUNS)/<config name>/...``.
+
+Stages never build paths by hand; they ask the layout, so the Makefile, the stages and the
+reports agree on where things are.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from configs.schema import ModelSpec, SuiteConfig
+
+
+def runs_root(runs: str | Path | None = None) -> Path:
+    """``RUNS`` (argument, else environment, else ``runs``)."""
+    return Path(runs or os.environ.get("RUNS") or "runs")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Paths of one config's artifacts."""
+
+    cfg: SuiteConfig
+    runs: Path
+
+    @classmethod
+    def of(cls, cfg: SuiteConfig, runs: str | Path | None = None) -> Layout:
+        """The layout of ``cfg`` under ``runs`` (default: ``$RUNS`` or ``runs``)."""
+        return cls(cfg, runs_root(runs))
+
+    @property
+    def root(self) -> Path:
+        return self.runs / self.cfg.name
+
+    @property
+    def world(self) -> Path:
+        return self.root / "world"
+
+    @property
+    def corpora(self) -> Path:
+        """Tiny-world domain corpora (Arrow DatasetDict per domain)."""
+        return self.world / "corpora"
+
+    @property
+    def heldout(self) -> Path:
+        """Tiny-world evaluation items, kept out of every corpus."""
+        return self.world / "heldout.jsonl"
+
+    def tokenizer(self, name: str) -> Path:
+        return self.world / "tokenizers" / name
+
+    def model(self, spec: ModelSpec) -> str:
+        """Where a model's weights are: its hub id / local path, or the tiny world's build."""
+        return spec.hub_id if spec.hub_id else str(self.world / "models" / spec.name)
+
+    @property
+    def blocks(self) -> Path:
+        return self.root / "blocks"
+
+    def representation(self, model_name: str) -> Path:
+        return self.root / "represent" / model_name
+
+    def alignment(self, source: str, vocab: str) -> Path:
+        return self.root / "align" / f"{source}_{vocab}"
+
+    def fused(self, variant: str) -> Path:
+        return self.root / "fuse" / variant
+
+    def trained(self, variant: str) -> Path:
+        return self.root / "train" / variant
+
+    def evaluation(self, model_name: str) -> Path:
+        return self.root / "eval" / model_name
+
+    @property
+    def tables(self) -> Path:
+        return self.root / "tables"
+
+    @property
+    def tracking_uri(self) -> str:
+        """MLflow store: the config's, ``MLFLOW_TRACKING_URI``, else sqlite under RUNS."""
+        uri = self.cfg.reporting.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+        return uri or f"sqlite:///{(self.runs / 'mlflow.db').resolve()}"
+
+
+@contextmanager
+def atomic_dir(final: Path) -> Iterator[Path]:
+    """Yield a temp directory beside ``final``; rename it to ``final`` only on success.
+
+    A crash leaves ``final`` absent (or as it was), never half-written; stale temp dirs from
+    earlier crashes are removed first.
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if final.exists():
+        shutil.rmtree(final)
+    tmp.rename(final)

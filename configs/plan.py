@@ -1,0 +1,229 @@
+"""``make plan``: validate a config and print every stage with its command, I/O and estimates.
+
+Works without any weights present, so a paper config can be checked (and its storage and
+GPU-hours budgeted) on a laptop before a cluster job is submitted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from configs import cli
+from configs.layout import Layout
+from configs.schema import BuildSpec, ModelSpec, SuiteConfig
+
+# Parameter counts of the paper's checkpoints (from their model cards), so the plan can
+# estimate compute without downloading them.
+KNOWN_PARAMS = {
+    "meta-llama/Llama-2-7b-hf": 6.74e9,
+    "meta-llama/Llama-2-13b-hf": 13.0e9,
+    "openlm-research/open_llama_7b_v2": 6.74e9,
+    "mosaicml/mpt-7b": 6.65e9,
+    "EleutherAI/pythia-1b": 1.01e9,
+}
+# Tokens in the corpora the paper configs name (MiniPile: 1M documents, ~1.8B tokens).
+KNOWN_CORPUS_TOKENS = {"JeanKaddour/minipile": 1.8e9}
+TINY_TOKENS_PER_DOC = 150  # rough size of a tiny-world document in target tokens
+GPU_FLOPS = 312e12 * 0.4  # A100 bf16 peak at 40% utilisation: the GPU-hour yardstick
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One line of the plan."""
+
+    name: str
+    command: str
+    inputs: str
+    outputs: str
+    estimate: str = ""
+
+
+def model_params(spec: ModelSpec) -> float | None:
+    """Parameter count: known table, a local config.json, or the tiny-world build spec."""
+    if spec.build:
+        return _build_params(spec.build)
+    if spec.hub_id in KNOWN_PARAMS:
+        return KNOWN_PARAMS[spec.hub_id]
+    config = Path(spec.hub_id) / "config.json"
+    if config.is_file():
+        c = json.loads(config.read_text())
+        h, layers, vocab = c.get("hidden_size"), c.get("num_hidden_layers"), c.get("vocab_size")
+        if h and layers and vocab:
+            return 12 * layers * h * h + 2 * vocab * h
+    return None
+
+
+def _build_params(b: BuildSpec, vocab: int = 4000) -> float:
+    ff = b.intermediate_size or 4 * b.hidden_size
+    return (
+        b.num_layers * (4 * b.hidden_size**2 + 3 * b.hidden_size * ff) + 2 * vocab * b.hidden_size
+    )
+
+
+def corpus_tokens(cfg: SuiteConfig) -> float | None:
+    """Estimated corpus size in tokens, or None when nothing is known about it."""
+    if cfg.is_tiny:
+        docs = cfg.corpus.documents or cfg.world.docs_per_domain * len(cfg.corpus.mix)
+        return docs * TINY_TOKENS_PER_DOC
+    known = KNOWN_CORPUS_TOKENS.get(cfg.corpus.dataset)
+    if known and cfg.corpus.documents:
+        return known * min(1.0, cfg.corpus.documents / 1_000_000)
+    return known
+
+
+def _fmt(x: float | None, unit: str = "") -> str:
+    if x is None:
+        return "unknown"
+    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if x >= scale:
+            return f"{x / scale:.2f}{suffix}{unit}"
+    return f"{x:.0f}{unit}"
+
+
+def _gpu_hours(flops: float | None) -> str:
+    return "unknown" if flops is None else f"{flops / GPU_FLOPS / 3600:.1f} GPU-h"
+
+
+def stages(cfg: SuiteConfig, layout: Layout, config_path: str) -> list[Stage]:
+    """The ordered stages ``make reproduce`` runs for this config."""
+    tokens = corpus_tokens(cfg)
+    k = cfg.fusion.topk
+    per_token = 6 * k + 8  # int32 ids + fp16 logits per slot, 8 bytes of per-token overhead
+    disk = None if tokens is None else tokens * per_token
+    arg = f"CONFIG={config_path}"
+    out: list[Stage] = []
+    if cfg.is_tiny:
+        out.append(Stage("world", "make world", "seeded generators", str(layout.world)))
+    else:
+        out.append(Stage("prefetch", "make prefetch", "hub", "HF caches (offline afterwards)"))
+    out.append(
+        Stage(
+            "blocks",
+            "make represent",
+            _corpus_name(cfg),
+            str(layout.blocks),
+            f"{_fmt(tokens)} tokens in blocks of {cfg.fusion.block_size}",
+        )
+    )
+    for spec in cfg.models.all():
+        p = model_params(spec)
+        flops = None if p is None or tokens is None else 2 * p * tokens
+        out.append(
+            Stage(
+                f"represent {spec.name}",
+                "make represent",
+                layout.model(spec),
+                str(layout.representation(spec.name)),
+                f"{_fmt(p)} params; top-{k}: {_fmt(disk, 'B')} on disk; {_gpu_hours(flops)}",
+            )
+        )
+    for spec in cfg.models.sources:
+        out.append(
+            Stage(
+                f"align {spec.name}",
+                "make align",
+                f"represent/{spec.name}",
+                str(layout.alignment(spec.name, cfg.fusion.vocab)),
+                f"vocab {cfg.fusion.vocab}, DTW per block",
+            )
+        )
+    out.append(
+        Stage(
+            "fuse",
+            "make fuse",
+            "aligned sources + target",
+            str(layout.fused("fusellm")),
+            f"{cfg.fusion.method}, T={cfg.fusion.temperature}",
+        )
+    )
+    out.extend(_train_stages(cfg, layout, tokens))
+    out.append(
+        Stage(
+            "eval",
+            "make eval",
+            "trained models",
+            str(layout.root / "eval"),
+            f"suites {', '.join(cfg.evaluation.suites)} via {cfg.evaluation.backend}",
+        )
+    )
+    out.append(Stage("tables", "make tables", layout.tracking_uri, str(layout.tables)))
+    return [Stage(s.name, f"{s.command} {arg}", s.inputs, s.outputs, s.estimate) for s in out]
+
+
+def _corpus_name(cfg: SuiteConfig) -> str:
+    if cfg.corpus.dataset:
+        return f"{cfg.corpus.dataset} [{cfg.corpus.split}]"
+    return f"tiny mix {cfg.corpus.mix}"
+
+
+def _train_stages(cfg: SuiteConfig, layout: Layout, tokens: float | None) -> list[Stage]:
+    t = cfg.training
+    p = model_params(cfg.models.target)
+    flops = None if p is None or tokens is None else 6 * p * tokens * t.epochs
+    detail = (
+        f"lr {t.lr}, global batch {t.global_batch_size} ({t.num_devices}x"
+        f"{t.per_device_batch_size}x{t.grad_accum}), {t.epochs} epoch, lambda {t.clm_weight}, "
+        f"AdamW b=({t.adam_beta1}, {t.adam_beta2}), wd {t.weight_decay}, warmup "
+        f"{t.warmup_ratio}, {t.scheduler}, grad norm {t.max_grad_norm}, seed {t.seed}, "
+        f"bf16 {t.bf16}, grad ckpt {t.gradient_checkpointing}, deepspeed {t.deepspeed}; "
+        f"{_gpu_hours(flops)} per variant"
+    )
+    variants = [
+        "clm",
+        "fusellm",
+        *(f"fusellm_{s.name}" for s in cfg.models.sources),
+        "em",
+        "avgce",
+        *(["kd"] if cfg.models.teacher else []),
+    ]
+    return [
+        Stage(
+            f"train {v}",
+            "make train",
+            "fused targets / corpus",
+            str(layout.trained(v)),
+            detail if i == 0 else "same settings as above",
+        )
+        for i, v in enumerate(variants)
+    ]
+
+
+def describe(cfg: SuiteConfig, layout: Layout, config_path: str) -> str:
+    """The plan as printable text: models first, then every stage."""
+    lines = [f"config {cfg.name}: artifacts under {layout.root}", "models:"]
+    roles = [("target", cfg.models.target), *(("source", s) for s in cfg.models.sources)]
+    if cfg.models.teacher:
+        roles.append(("kd teacher", cfg.models.teacher))
+    if cfg.pythia:
+        roles.append(("pythia base", cfg.pythia.base))
+    for role, spec in roles:
+        origin = spec.hub_id or f"tiny-world {spec.build.architecture} ({spec.build.tokenizer})"
+        lines.append(f"  {role:<11} {spec.name:<14} {origin}")
+    f = cfg.fusion
+    lines.append(
+        f"fusion: block {f.block_size}, top-k {f.topk}, vocab {f.vocab}, "
+        f"method {f.method}, temperature {f.temperature}"
+    )
+    if cfg.pythia:
+        lines.append(
+            f"pythia: domains {', '.join(cfg.pythia.domains)}; ensemble, weight merging, FuseLLM"
+        )
+    lines.append("stages:")
+    for i, s in enumerate(stages(cfg, layout, config_path), 1):
+        lines.append(f"  {i:>2}. {s.name:<20} {s.command}")
+        lines.append(f"      in: {s.inputs}  ->  out: {s.outputs}")
+        if s.estimate:
+            lines.append(f"      {s.estimate}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    args = cli.parser("Validate a config and print its plan.").parse_args()
+    cfg, layout = cli.load(args)
+    print(describe(cfg, layout, args.config))
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,72 @@
+"""The MLflow schema: the one contract between the stages that write and the tables that read.
+
+- experiment: the config's ``name``; store: ``Layout.tracking_uri`` (sqlite under RUNS unless
+  ``MLFLOW_TRACKING_URI`` or ``reporting.tracking_uri`` says otherwise); artifacts under
+  ``$(RUNS)/mlartifacts`` for the sqlite store.
+- run: one per stage x model, named ``<stage>:<model>``, tagged ``stage``, ``model`` and
+  ``config`` so tables can find it without parsing names.
+- params: the stage's config slice, flattened with dots (``build.hidden_size``).
+- metrics: slash-separated keys, ``<stage>/<what>[/<detail>]``, e.g. ``train/loss``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import mlflow
+
+from configs.layout import Layout
+
+
+def metric_key(*parts: str) -> str:
+    """Join parts with '/' keeping only characters MLflow accepts in a key."""
+    return "/".join(re.sub(r"[^A-Za-z0-9_.\- ]", "_", str(p)) for p in parts)
+
+
+def flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Nested mapping -> ``{"a.b": "value"}`` with values stringified (MLflow params)."""
+    flat: dict[str, str] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = str(value)[:6000]
+    return flat
+
+
+def _experiment_id(layout: Layout) -> str:
+    mlflow.set_tracking_uri(layout.tracking_uri)
+    name = layout.cfg.name
+    found = mlflow.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    location = None
+    if layout.tracking_uri.startswith("sqlite:"):
+        location = (layout.runs / "mlartifacts").resolve().as_uri()
+    return mlflow.create_experiment(name, artifact_location=location)
+
+
+@contextmanager
+def stage_run(
+    layout: Layout, stage: str, model: str, params: Mapping[str, Any] | None = None
+) -> Iterator[mlflow.ActiveRun]:
+    """Open the MLflow run of ``stage`` for ``model``, with its tags and params logged."""
+    experiment = _experiment_id(layout)
+    tags = {"stage": stage, "model": model, "config": layout.cfg.name}
+    with mlflow.start_run(experiment_id=experiment, run_name=f"{stage}:{model}", tags=tags) as run:
+        if params:
+            mlflow.log_params(flatten(params))
+        yield run
+
+
+def log_history(stage: str, history: list[dict]) -> None:
+    """Log a Trainer's log history as step-indexed metrics ``<stage>/<name>``."""
+    for entry in history:
+        step = int(entry.get("step", 0))
+        for name, value in entry.items():
+            if name != "step" and isinstance(value, int | float):
+                mlflow.log_metric(metric_key(stage, name), float(value), step=step)
