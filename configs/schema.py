@@ -133,7 +133,6 @@ class FusionSection(Section):
     method: Literal["min_ce", "avg_ce"] = "min_ce"
     temperature: float = Field(default=1.0, gt=0)
     reference_rounding: bool = Field(default=True, description="bf16 logits/CE as the reference")
-    logits_dtype: Literal["float16", "bfloat16"] = "float16"
     batch_size: int = Field(default=4, ge=1)
     shard_blocks: int = Field(default=256, ge=1, description="blocks per Arrow shard")
     num_proc: int = Field(default=1, ge=1)
@@ -219,11 +218,27 @@ class SuiteConfig(Section):
     reporting: ReportingSection = Field(default_factory=ReportingSection)
 
     @model_validator(mode="after")
+    def _mixes_name_known_domains(self) -> SuiteConfig:
+        from training.world.corpus import DOMAINS, MIXES
+
+        known = set(DOMAINS) | set(MIXES)
+        mixes = [("corpus.mix", self.corpus.mix or {})]
+        mixes += [(f"world.tokenizers.{n}.mix", t.mix) for n, t in self.world.tokenizers.items()]
+        mixes += [(f"model '{m.name}' build.mix", m.build.mix) for m in self.built_models()]
+        for where, mix in mixes:
+            unknown = sorted(set(mix) - known)
+            if unknown:
+                raise ValueError(f"{where}: unknown domains {unknown}; use {sorted(known)}")
+        return self
+
+    def built_models(self) -> list[ModelSpec]:
+        """Models the tiny world builds (no hub id), the Pythia base included."""
+        pythia = [self.pythia.base] if self.pythia else []
+        return [m for m in [*self.models.all(), *pythia] if m.build]
+
+    @model_validator(mode="after")
     def _references_resolve(self) -> SuiteConfig:
-        built = [m for m in self.models.all() if m.build] + (
-            [self.pythia.base] if self.pythia and self.pythia.base.build else []
-        )
-        for m in built:
+        for m in self.built_models():
             if m.build.tokenizer not in self.world.tokenizers:
                 raise ValueError(
                     f"model '{m.name}': tokenizer '{m.build.tokenizer}' is not in world.tokenizers"

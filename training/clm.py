@@ -51,6 +51,7 @@ def clm_arguments(
         seed=seed,
         data_seed=seed,
         dataloader_num_workers=0,
+        dataloader_pin_memory=torch.cuda.is_available(),
         disable_tqdm=False,
     )
     kwargs.update(overrides)
