@@ -11,7 +11,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-slow test-gpu lint plan prefetch world bench
+.PHONY: help setup test test-slow test-gpu lint plan prefetch world represent align fuse bench
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -45,6 +45,15 @@ prefetch: setup ## download every model/dataset CONFIG names (cluster, with hub 
 
 world: setup ## build the tiny world of CONFIG (corpora, tokenizers, pretrained models)
 	$(PY) -m training.world.build $(ARGS)
+
+represent: world ## each model's top-k logits + CE over the corpus blocks (resumable shards)
+	$(PY) -m fusion.represent $(ARGS)
+
+align: represent ## vocabulary maps (EM/MinED) and DTW token alignment of every source
+	$(PY) -m fusion.align_stage $(ARGS)
+
+fuse: align ## fused target distributions for every variant (MinCE/AvgCE, sources, EM, KD)
+	$(PY) -m fusion.fuse_stage $(ARGS)
 
 bench: setup ## speed benchmarks, side by side ratios (alignment, distill loss)
 	$(PY) -m fusion.bench_align

@@ -12,8 +12,11 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from configs.layout import Layout
 from training.world.build import build_world_corpora, built_models, load_corpora
 
-EXPECTED_CLASSES = {"llama": "LlamaForCausalLM", "mpt": "MptForCausalLM",
-                    "gpt_neox": "GPTNeoXForCausalLM"}
+EXPECTED_CLASSES = {
+    "llama": "LlamaForCausalLM",
+    "mpt": "MptForCausalLM",
+    "gpt_neox": "GPTNeoXForCausalLM",
+}
 
 
 def test_every_model_loads_with_auto_classes_and_generates(micro_cfg, micro_world) -> None:
@@ -53,8 +56,10 @@ def test_world_is_deterministic_from_the_seed(micro_cfg, micro_world, tmp_path) 
     build_world_corpora(micro_cfg, again)
     assert load_corpora(again) == load_corpora(micro_world)
     assert again.heldout.read_text() == micro_world.heldout.read_text()
-    other = Layout.of(micro_cfg.model_copy(update={"world": micro_cfg.world.model_copy(
-        update={"seed": 1})}), tmp_path / "other")
+    other = Layout.of(
+        micro_cfg.model_copy(update={"world": micro_cfg.world.model_copy(update={"seed": 1})}),
+        tmp_path / "other",
+    )
     build_world_corpora(other.cfg, other)
     assert load_corpora(other) != load_corpora(micro_world)
 
@@ -62,8 +67,19 @@ def test_world_is_deterministic_from_the_seed(micro_cfg, micro_world, tmp_path) 
 def test_world_cli_rebuild_is_identical(micro_cfg, micro_world, tmp_path) -> None:
     """A second build from scratch gives bit-identical model weights."""
     proc = subprocess.run(
-        [sys.executable, "-m", "training.world.build", "--config", "configs/micro.yaml",
-         "--runs", str(tmp_path)], capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "training.world.build",
+            "--config",
+            "configs/micro.yaml",
+            "--runs",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     again = Layout.of(micro_cfg, tmp_path)
     for spec in built_models(micro_cfg):

@@ -1,0 +1,222 @@
+"""represent -> align -> fuse on the micro world: contents, determinism, resume, bad inputs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from datasets import Dataset
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from configs.errors import SuiteError
+from configs.layout import Layout
+from fusion.align_stage import align_source, needed_alignments
+from fusion.blocks import split_document
+from fusion.fuse_stage import fuse_variant, load_fused
+from fusion.ragged import rows_of, unflatten
+from fusion.represent import load_representation, represent_model, represent_shard
+from fusion.variants import fuse_variants
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def fused_world(micro_cfg, micro_world: Layout) -> Layout:
+    """Representations of every model, every needed alignment and every fused variant."""
+    for spec in micro_cfg.models.all():
+        represent_model(micro_cfg, micro_world, spec)
+    sources = {s.name: s for s in micro_cfg.models.sources}
+    for source, vocab in needed_alignments(micro_cfg):
+        align_source(micro_cfg, micro_world, sources[source], vocab)
+    for variant in fuse_variants(micro_cfg).values():
+        fuse_variant(micro_cfg, micro_world, variant)
+    return micro_world
+
+
+def test_blocks_fit_the_target_block_size(micro_cfg, fused_world) -> None:
+    tok = AutoTokenizer.from_pretrained(fused_world.model(micro_cfg.models.target))
+    rep = load_representation(fused_world.representation(micro_cfg.models.target.name))
+    assert max(len(ids) for ids in rep["input_ids"]) <= micro_cfg.fusion.block_size
+    text = "alpha beta gamma " * 200
+    chunks = split_document(text, tok, 16)
+    assert "".join(chunks) == text[len(text) - len(text.lstrip()) :]
+    assert all(len(tok(c, add_special_tokens=False).input_ids) <= 16 for c in chunks)
+
+
+def test_topk_at_t_predicts_token_t_plus_1(micro_cfg, fused_world) -> None:
+    spec = micro_cfg.models.sources[1]
+    rep = load_representation(fused_world.representation(spec.name))
+    model = AutoModelForCausalLM.from_pretrained(fused_world.model(spec)).eval()
+    row, k = rep[3], micro_cfg.fusion.topk
+    ids = torch.tensor([row["input_ids"]], dtype=torch.long)
+    with torch.no_grad():
+        out = model(input_ids=ids, labels=ids)
+    top = rows_of(row["topk_ids"], k)
+    assert (top[:, 0] == out.logits[0].argmax(-1).numpy()).all()
+    # The stored CE is the model's own next-token loss: logits at t scored against t+1.
+    assert row["ce"] == pytest.approx(out.loss.item(), rel=1e-4)
+    assert len(row["topk_logits"]) == len(row["input_ids"]) * k
+
+
+def test_storage_is_within_6k_plus_8_bytes_per_token(micro_cfg, fused_world) -> None:
+    out = fused_world.representation(micro_cfg.models.target.name)
+    rep = load_representation(out)
+    tokens = sum(len(x) for x in rep["input_ids"])
+    arrow_bytes = sum(p.stat().st_size for p in out.rglob("*.arrow"))
+    assert arrow_bytes <= (6 * micro_cfg.fusion.topk + 8) * tokens + 4096 * len(
+        list(out.glob("shard-*"))
+    )
+
+
+def test_fused_targets_are_distributions_over_target_positions(micro_cfg, fused_world) -> None:
+    for name in fuse_variants(micro_cfg):
+        fused = load_fused(fused_world, name)
+        for row in fused.select(range(5)):
+            assert len(row["target_len"]) == len(row["input_ids"])
+            probs = unflatten(row["target_probs"], row["target_len"])
+            sums = np.array([sum(p) for p in probs])
+            assert np.allclose(sums, 1.0, atol=2e-2), name
+
+
+def test_kd_variant_is_the_teacher_distribution(micro_cfg, fused_world) -> None:
+    teacher = load_representation(fused_world.representation(micro_cfg.models.teacher.name))
+    kd = load_fused(fused_world, "kd")
+    k = micro_cfg.fusion.topk
+    row, fused = teacher[0], kd[0]
+    ids = unflatten(fused["target_ids"], fused["target_len"])
+    assert [sorted(x) for x in ids] == [sorted(x) for x in rows_of(row["topk_ids"], k).tolist()]
+
+
+def _represent_cli(runs: Path, *extra: str, launcher: list[str] | None = None):
+    cmd = [
+        *(launcher or [sys.executable]),
+        "-m",
+        "fusion.represent",
+        "--config",
+        "configs/micro.yaml",
+        "--runs",
+        str(runs),
+        "--model",
+        "llama2",
+        *extra,
+    ]
+    return subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _fresh_runs(micro_world: Layout, tmp_path: Path) -> Path:
+    """A new RUNS dir sharing the built world (and blocks) but no representations."""
+    root = tmp_path / micro_world.cfg.name
+    root.mkdir(parents=True)
+    (root / "world").symlink_to(micro_world.world)
+    shutil.copytree(micro_world.blocks, root / "blocks")
+    return tmp_path
+
+
+def _same_representation(a: Path, b: Path) -> None:
+    x, y = load_representation(a), load_representation(b)
+    for col in ("block_id", "input_ids", "topk_ids", "topk_logits", "ce"):
+        assert x[col] == y[col], col
+
+
+def test_two_processes_equal_one(micro_cfg, fused_world, tmp_path) -> None:
+    runs = _fresh_runs(fused_world, tmp_path)
+    launcher = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+    ]
+    proc = _represent_cli(runs, launcher=launcher)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err[-3000:]
+    _same_representation(
+        fused_world.representation("llama2"), Layout.of(micro_cfg, runs).representation("llama2")
+    )
+
+
+def test_kill_9_then_rerun_resumes_to_the_same_result(micro_cfg, fused_world, tmp_path) -> None:
+    runs = _fresh_runs(fused_world, tmp_path)
+    out = Layout.of(micro_cfg, runs).representation("llama2")
+    proc = _represent_cli(runs, "--set", "fusion.shard_blocks=4")
+    deadline = time.time() + 300
+    while not list(out.glob("shard-*")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = sorted(p.name for p in out.glob("shard-*"))
+    assert done and not (out / "meta.json").exists()
+    again = _represent_cli(runs, "--set", "fusion.shard_blocks=4")
+    _, err = again.communicate(timeout=600)
+    assert again.returncode == 0, err[-3000:]
+    x, y = load_representation(out), load_representation(fused_world.representation("llama2"))
+    for col in ("block_id", "input_ids", "topk_ids", "topk_logits", "ce"):
+        assert x[col] == y[col], col
+
+
+def test_corrupt_shard_is_one_clean_line(micro_cfg, fused_world, tmp_path) -> None:
+    copy = tmp_path / "rep"
+    shutil.copytree(fused_world.representation("llama2"), copy)
+    arrow = next((copy / "shard-00000").glob("*.arrow"))
+    arrow.write_bytes(arrow.read_bytes()[:100])
+    with pytest.raises(SuiteError, match="shard-00000 is missing or corrupt"):
+        load_representation(copy)
+
+
+def test_block_longer_than_context_is_refused(micro_cfg, fused_world) -> None:
+    spec = micro_cfg.models.target
+    tok = AutoTokenizer.from_pretrained(fused_world.model(spec))
+    model = AutoModelForCausalLM.from_pretrained(fused_world.model(spec))
+    model.config.max_position_embeddings = 4
+    blocks = Dataset.from_dict({"block_id": [0], "text": ["one two three four five six"]})
+    with pytest.raises(SuiteError, match="over its context"):
+        represent_shard(model, tok, blocks, micro_cfg, spec.name)
+
+
+def test_nan_logits_are_refused(micro_cfg, fused_world) -> None:
+    spec = micro_cfg.models.target
+    tok = AutoTokenizer.from_pretrained(fused_world.model(spec))
+    model = AutoModelForCausalLM.from_pretrained(fused_world.model(spec))
+    with torch.no_grad():
+        model.lm_head.weight.fill_(float("nan"))
+    blocks = Dataset.from_dict({"block_id": [0], "text": ["one two three"]})
+    with pytest.raises(SuiteError, match="NaN/inf"):
+        represent_shard(model, tok, blocks, micro_cfg, spec.name)
+
+
+def test_tokenizer_that_does_not_match_its_model_is_refused(micro_cfg, fused_world, tmp_path):
+    from configs.schema import ModelSpec
+    from fusion.represent import load_model
+
+    target, other = micro_cfg.models.target, micro_cfg.models.sources[0]
+    bad = tmp_path / "mismatched"
+    shutil.copytree(fused_world.model(target), bad)
+    AutoTokenizer.from_pretrained(fused_world.model(other)).save_pretrained(str(bad))
+    spec = ModelSpec(name="mismatched", hub_id=str(bad))
+    with pytest.raises(SuiteError, match="pair the model with its own tokenizer"):
+        load_model(spec, fused_world, torch.device("cpu"))
+
+
+def test_source_without_vocabulary_overlap_is_refused(micro_cfg, fused_world) -> None:
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    from fusion.align_stage import vocab_mapping
+
+    raw = Tokenizer(models.WordLevel({"ж": 0, "щ": 1, "[?]": 2}, unk_token="[?]"))
+    raw.pre_tokenizer = pre_tokenizers.Whitespace()
+    alien = PreTrainedTokenizerFast(tokenizer_object=raw, unk_token="[?]")
+    target = AutoTokenizer.from_pretrained(fused_world.model(micro_cfg.models.target))
+    with pytest.raises(SuiteError, match="shares no token"):
+        vocab_mapping(alien, target, "mined", "alien")
