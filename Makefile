@@ -55,6 +55,7 @@ align: represent ## vocabulary maps (EM/MinED) and DTW token alignment of every 
 fuse: align ## fused target distributions for every variant (MinCE/AvgCE, sources, EM, KD)
 	$(PY) -m fusion.fuse_stage $(ARGS)
 
-bench: setup ## speed benchmarks, side by side ratios (alignment, distill loss)
+bench: setup ## speed benchmarks, side by side ratios (alignment, distill loss, represent)
 	$(PY) -m fusion.bench_align
+	$(PY) -m fusion.bench_represent
 	$(PY) -m training.bench_loss
