@@ -25,3 +25,21 @@ def micro_world(micro_cfg, tmp_path_factory) -> Layout:
     layout = Layout.of(micro_cfg, tmp_path_factory.mktemp("runs"))
     build_world(micro_cfg, layout)
     return layout
+
+
+@pytest.fixture(scope="session")
+def fused_world(micro_cfg, micro_world: Layout) -> Layout:
+    """Representations of every model, every needed alignment and every fused variant."""
+    from fusion.align_stage import align_source, needed_alignments
+    from fusion.fuse_stage import fuse_variant
+    from fusion.represent import represent_model
+    from fusion.variants import fuse_variants
+
+    for spec in micro_cfg.models.all():
+        represent_model(micro_cfg, micro_world, spec)
+    sources = {s.name: s for s in micro_cfg.models.sources}
+    for source, vocab in needed_alignments(micro_cfg):
+        align_source(micro_cfg, micro_world, sources[source], vocab)
+    for variant in fuse_variants(micro_cfg).values():
+        fuse_variant(micro_cfg, micro_world, variant)
+    return micro_world

@@ -18,27 +18,13 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from configs.errors import SuiteError
 from configs.layout import Layout
-from fusion.align_stage import align_source, needed_alignments
 from fusion.blocks import split_document
-from fusion.fuse_stage import fuse_variant, load_fused
+from fusion.fuse_stage import load_fused
 from fusion.ragged import rows_of, unflatten
-from fusion.represent import load_representation, represent_model, represent_shard
+from fusion.represent import load_representation, represent_shard
 from fusion.variants import fuse_variants
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def fused_world(micro_cfg, micro_world: Layout) -> Layout:
-    """Representations of every model, every needed alignment and every fused variant."""
-    for spec in micro_cfg.models.all():
-        represent_model(micro_cfg, micro_world, spec)
-    sources = {s.name: s for s in micro_cfg.models.sources}
-    for source, vocab in needed_alignments(micro_cfg):
-        align_source(micro_cfg, micro_world, sources[source], vocab)
-    for variant in fuse_variants(micro_cfg).values():
-        fuse_variant(micro_cfg, micro_world, variant)
-    return micro_world
 
 
 def test_blocks_fit_the_target_block_size(micro_cfg, fused_world) -> None:
