@@ -11,7 +11,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-slow test-gpu lint plan prefetch world represent align fuse bench
+.PHONY: help setup test test-slow test-gpu lint plan prefetch world represent align fuse train toolchains toolchains-install bench
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -54,6 +54,15 @@ align: represent ## vocabulary maps (EM/MinED) and DTW token alignment of every 
 
 fuse: align ## fused target distributions for every variant (MinCE/AvgCE, sources, EM, KD)
 	$(PY) -m fusion.fuse_stage $(ARGS)
+
+train: fuse ## continue training the target: CLM baseline, FuseLLM variants, KD (VARIANT=one)
+	$(PY) -m training.train $(ARGS) $(if $(VARIANT),--variant $(VARIANT))
+
+toolchains: setup ## which of the 10 MultiPL-E languages can run here
+	$(PY) -m evaluation.code.toolchains
+
+toolchains-install: setup ## apt-install the missing MultiPL-E toolchains (root)
+	$(PY) -m evaluation.code.toolchains --install
 
 bench: setup ## speed benchmarks, side by side ratios (alignment, distill loss, represent)
 	$(PY) -m fusion.bench_align

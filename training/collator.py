@@ -2,7 +2,9 @@
 
 Each feature holds ``input_ids`` and, per position, a ragged list of the teacher's top-k
 next-token ids / probabilities (the prediction made at that position, aligned with the
-logits, see :mod:`training.losses`). Batches are right-padded; the ragged targets become
+logits, see :mod:`training.losses`), either as one list per position or in the fused
+datasets' storage format: flat ``target_ids`` / ``target_probs`` plus ``target_len`` (entries
+per position, :mod:`fusion.ragged`). Batches are right-padded; the ragged targets become
 dense ``(B, T, K)`` arrays whose padding entries have id 0 and probability 0, which the
 sparse losses treat as absent. Flattening is vectorised with numpy (lengths + repeat/cumsum
 indexing): per-position Python loops would dominate data loading at T=2048.
@@ -37,6 +39,27 @@ def _flatten_ragged(rows: Any, dtype: type) -> tuple[np.ndarray, np.ndarray]:
     lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
     flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=dtype, count=int(lengths.sum()))
     return lengths, flat
+
+
+def _flat_feature(feature: Mapping[str, Any], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lengths, ids and probs of a feature stored flat (``target_len`` per position), checked.
+
+    Args:
+        feature: ``target_ids`` / ``target_probs`` (Σ lengths,) and ``target_len`` (n,).
+        n: number of input positions.
+
+    Returns:
+        ``(n,)`` int64 lengths, flat int64 ids and float32 probs.
+    """
+    lengths = np.asarray(feature["target_len"], dtype=np.int64)
+    ids = np.asarray(feature["target_ids"], dtype=np.int64)
+    probs = np.asarray(feature["target_probs"], dtype=np.float32)
+    if len(lengths) != n or not len(ids) == len(probs) == int(lengths.sum()):
+        raise ValueError(
+            f"target_len needs one length per input position ({len(lengths)} for {n} tokens) "
+            f"summing to the flat target_ids / target_probs sizes ({len(ids)}, {len(probs)})"
+        )
+    return lengths, ids, probs
 
 
 def _ragged_coordinates(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -75,7 +98,8 @@ class SparseTargetCollator:
         Args:
             features: dicts with ``input_ids`` (list of T_i ints), optional
                 ``attention_mask`` (T_i ints) and optional ``target_ids`` / ``target_probs``
-                (T_i lists each; features without them get all-zero targets).
+                (T_i lists each, or flat with ``target_len`` giving T_i list lengths;
+                features without them get all-zero targets).
 
         Returns:
             ``input_ids``, ``attention_mask``, ``labels`` (``IGNORE_INDEX`` where the mask is
@@ -123,6 +147,8 @@ class SparseTargetCollator:
         n = len(feature["input_ids"])
         if "target_ids" not in feature:
             return np.zeros(n, dtype=np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+        if "target_len" in feature:
+            return _flat_feature(feature, n)
         lengths, ids = _flatten_ragged(feature["target_ids"], np.int64)
         prob_lengths, probs = _flatten_ragged(feature["target_probs"], np.float32)
         if len(lengths) != n or not np.array_equal(lengths, prob_lengths):

@@ -143,3 +143,37 @@ def test_collated_batch_feeds_sparse_loss() -> None:
     logits = torch.randn(*batch["input_ids"].shape, 100)
     args = (batch["target_ids"], batch["target_probs"], batch["attention_mask"])
     torch.testing.assert_close(sparse_distill_ce(logits, *args), dense_distill_ce(logits, *args))
+
+
+def as_flat(feature: dict) -> dict:
+    """The fused datasets' storage format: flat targets plus one length per position."""
+    ids, probs = feature["target_ids"], feature["target_probs"]
+    return {
+        "input_ids": feature["input_ids"],
+        "target_ids": [tok for row in ids for tok in row],
+        "target_probs": [p for row in probs for p in row],
+        "target_len": [len(row) for row in ids],
+    }
+
+
+@pytest.mark.parametrize("max_k", [None, 2])
+def test_flat_with_lengths_equals_per_position_lists(max_k: int | None) -> None:
+    features = random_features(21)
+    collate = SparseTargetCollator(pad_token_id=PAD, max_k=max_k)
+    expected = collate(features)
+    flat = [as_flat(f) for f in features]
+    mixed = [flat[0], *features[1:]]
+    for batch in (collate(flat), collate([{k: np.asarray(v) for k, v in f.items()} for f in flat])):
+        assert set(batch) == set(expected)
+        for key, value in expected.items():
+            torch.testing.assert_close(batch[key], value, msg=key)
+    torch.testing.assert_close(collate(mixed)["target_probs"], expected["target_probs"])
+
+
+def test_flat_with_bad_lengths_raises() -> None:
+    collate = SparseTargetCollator(pad_token_id=PAD)
+    feature = {"input_ids": [1, 2], "target_ids": [3, 4], "target_probs": [0.5, 0.5]}
+    with pytest.raises(ValueError, match="target_len"):
+        collate([{**feature, "target_len": [1, 2]}])  # sums to 3, two entries stored
+    with pytest.raises(ValueError, match="target_len"):
+        collate([{**feature, "target_len": [2]}])  # one length for two tokens

@@ -1,0 +1,189 @@
+"""FusionTrainer's loss and the train stage on the micro world: variants, resume, MLflow."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mlflow
+import pytest
+import torch
+from transformers import AutoModelForCausalLM
+
+from configs import cli
+from configs.layout import Layout
+from configs.loader import load_config
+from fusion.represent import load_model
+from training import train
+from training.collator import SparseTargetCollator
+from training.losses import clm_loss, sparse_distill_ce
+from training.trainer import FusionTrainer
+
+ROOT = Path(__file__).resolve().parents[2]
+MICRO = ROOT / "configs/micro.yaml"
+
+
+def _fresh_runs(fused_world: Layout, tmp_path: Path) -> Path:
+    """A new RUNS dir sharing the built world and fused targets, with nothing trained."""
+    root = tmp_path / fused_world.cfg.name
+    root.mkdir(parents=True)
+    for name in ("world", "fuse"):
+        (root / name).symlink_to(fused_world.root / name)
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def target_and_batch(micro_cfg, fused_world):
+    """The target model and a padded batch of a full and the shortest fused block."""
+    tokenizer, model = load_model(micro_cfg.models.target, fused_world, torch.device("cpu"))
+    data = train.training_data(fused_world, "fusellm")
+    lengths = [len(ids) for ids in data["input_ids"]]
+    rows = [lengths.index(max(lengths)), lengths.index(min(lengths))]
+    batch = SparseTargetCollator(pad_token_id=tokenizer.pad_token_id or 0)([data[i] for i in rows])
+    assert not batch["attention_mask"].all()  # the batch exercises padding
+    return model, batch
+
+
+def _trainer(micro_cfg, model, tmp_path: Path, clm_weight: float) -> FusionTrainer:
+    args = train.training_arguments(micro_cfg, tmp_path)
+    return FusionTrainer(model=model, args=args, clm_weight=clm_weight)
+
+
+def test_compute_loss_is_lambda_clm_plus_distill(micro_cfg, target_and_batch, tmp_path) -> None:
+    model, batch = target_and_batch
+    trainer = _trainer(micro_cfg, model, tmp_path, clm_weight=0.9)
+    loss = trainer.compute_loss(model, dict(batch))
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    clm = clm_loss(logits, batch["labels"])
+    distill = sparse_distill_ce(
+        logits, batch["target_ids"], batch["target_probs"], batch["attention_mask"]
+    )
+    torch.testing.assert_close(loss, 0.9 * clm + 0.1 * distill)
+    assert distill.item() != pytest.approx(clm.item())  # both parts matter
+
+
+def test_lambda_one_is_the_models_own_loss(micro_cfg, target_and_batch, tmp_path) -> None:
+    model, batch = target_and_batch
+    trainer = _trainer(micro_cfg, model, tmp_path, clm_weight=1.0)
+    hf = model(
+        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"]
+    ).loss
+    no_targets = {k: v for k, v in batch.items() if not k.startswith("target_")}
+    for inputs in (batch, no_targets):
+        loss = trainer.compute_loss(model, dict(inputs))
+        assert loss.item() == pytest.approx(hf.item(), abs=1e-5)
+
+
+def _state_dict(path: str) -> dict[str, torch.Tensor]:
+    return AutoModelForCausalLM.from_pretrained(path).state_dict()
+
+
+def _train_runs(layout: Layout, variant: str) -> list[str]:
+    """Run ids of MLflow runs ``train:<variant>``."""
+    mlflow.set_tracking_uri(layout.tracking_uri)
+    runs = mlflow.search_runs(
+        experiment_names=[layout.cfg.name],
+        filter_string=f"tags.stage = 'train' and tags.model = '{variant}'",
+    )
+    return list(runs["run_id"])
+
+
+@pytest.mark.parametrize("variant", ["fusellm", "clm"])
+def test_train_variant_saves_logs_and_is_idempotent(
+    micro_cfg, fused_world, variant, monkeypatch
+) -> None:
+    out = train.train_variant(micro_cfg, fused_world, variant)
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["steps"] == micro_cfg.training.max_steps
+    assert meta["clm_weight"] == (1.0 if variant == "clm" else micro_cfg.training.clm_weight)
+    before = _state_dict(fused_world.model(micro_cfg.models.target))
+    after = _state_dict(str(out / "model"))
+    assert before.keys() == after.keys()
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+    assert (out / "model" / "tokenizer.json").exists()
+    [run_id] = _train_runs(fused_world, variant)
+    client = mlflow.MlflowClient(fused_world.tracking_uri)
+    run = client.get_run(run_id)
+    assert run.data.tags["model_path"] == str((out / "model").resolve())
+    assert run.data.params["clm_weight_used"] == str(meta["clm_weight"])
+    steps = [m.step for m in client.get_metric_history(run_id, "train/clm_loss")]
+    assert steps == list(range(1, micro_cfg.training.max_steps + 1))
+    assert {"train/loss", "train/learning_rate", "train/tokens_per_s"} <= run.data.metrics.keys()
+    assert ("train/distill_loss" in run.data.metrics) == (variant != "clm")
+
+    def must_not_train(*args, **kwargs):
+        raise AssertionError("a finished variant was trained again")
+
+    monkeypatch.setattr(train, "load_model", must_not_train)
+    assert train.train_variant(micro_cfg, fused_world, variant) == out
+    assert len(_train_runs(fused_world, variant)) == 1
+
+
+def test_kill_9_resumes_from_the_last_complete_checkpoint(fused_world, tmp_path, capsys) -> None:
+    runs = _fresh_runs(fused_world, tmp_path)
+    overrides = ["training.save_steps=1", "training.max_steps=4"]
+    cfg = load_config(MICRO, overrides)
+    layout = Layout.of(cfg, runs)
+    checkpoints = layout.trained("fusellm") / "checkpoints"
+    cmd = [sys.executable, "-m", "training.train", "--config", str(MICRO), "--runs", str(runs)]
+    cmd += ["--variant", "fusellm", *(f"--set={o}" for o in overrides)]
+    log = tmp_path / "first_run.log"
+    with log.open("w") as sink:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
+    deadline = time.time() + 300
+    while not train.is_complete(checkpoints / "checkpoint-2") and time.time() < deadline:
+        assert proc.poll() is None, log.read_text()[-3000:]
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (layout.trained("fusellm") / "meta.json").exists()
+    # Whatever the kill left after step 2 goes; a half-written checkpoint-3 takes its place.
+    for later in checkpoints.glob("checkpoint-*"):
+        if int(later.name.split("-")[1]) > 2:
+            shutil.rmtree(later)
+    shutil.copytree(checkpoints / "checkpoint-2", checkpoints / "checkpoint-3")
+    (checkpoints / "checkpoint-3" / "trainer_state.json").unlink()
+    at_kill = json.loads((checkpoints / "checkpoint-2" / "trainer_state.json").read_text())
+
+    out = train.train_variant(cfg, layout, "fusellm")
+    printed = capsys.readouterr().out
+    assert "removing incomplete checkpoint-3" in printed and "resuming from checkpoint-2" in printed
+    assert json.loads((out / "meta.json").read_text())["steps"] == 4
+    final = json.loads((checkpoints / "checkpoint-4" / "trainer_state.json").read_text())
+    assert final["global_step"] == 4
+    # Steps 1-2 come from the checkpoint (timings and all), not from a second run.
+    assert final["log_history"][:2] == at_kill["log_history"][:2]
+    assert [r["step"] for r in final["log_history"] if "loss" in r] == [1, 2, 3, 4]
+
+
+def test_unknown_variant_is_one_line(fused_world, monkeypatch, capsys) -> None:
+    argv = ["train", "--config", str(MICRO), "--runs", str(fused_world.runs), "--variant", "nope"]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run(train.main)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: unknown training variant 'nope'")
+    assert "'clm'" in err and "'kd'" in err
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_bf16_deepspeed_zero2_trains(fused_world, tmp_path) -> None:
+    runs = _fresh_runs(fused_world, tmp_path)
+    sets = ["training.bf16=true", "training.deepspeed=configs/deepspeed/zero2.json"]
+    sets += ["training.max_steps=2"]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "1"]
+    cmd += ["-m", "training.train", "--config", str(MICRO), "--runs", str(runs)]
+    cmd += ["--variant", "fusellm", *(f"--set={s}" for s in sets)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = Layout.of(load_config(MICRO, sets), runs).trained("fusellm")
+    assert json.loads((out / "meta.json").read_text())["steps"] == 2
+    AutoModelForCausalLM.from_pretrained(out / "model")

@@ -1,0 +1,222 @@
+"""``make train``: continue training the target on ``λ·CLM + (1−λ)·distill``, per variant.
+
+Variants: every fused-target variant of :mod:`fusion.variants` (``fusellm``, one per source,
+the EM and AvgCE ablations, ``kd`` with the teacher's top-k), trained with λ =
+``training.clm_weight``, and ``clm``: the baseline on the same blocks and steps with λ = 1.
+All settings come from ``cfg.training`` (accelerate and DeepSpeed through the Trainer's own
+arguments). Checkpoints go to ``<out>/checkpoints``; a re-run resumes from the newest
+complete one. The final model is saved atomically to ``<out>/model``, then ``meta.json``
+marks the variant done and the MLflow run ``train:<variant>`` is logged from rank 0.
+Usage: ``python -m training.train --config configs/tiny.yaml [--variant NAME]``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import mlflow
+import torch
+from datasets import Dataset
+from transformers import TrainingArguments
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
+
+from configs import cli
+from configs.errors import SuiteError
+from configs.layout import Layout, atomic_dir
+from configs.schema import SuiteConfig
+from fusion.fuse_stage import load_fused
+from fusion.represent import load_model
+from fusion.variants import fuse_variants
+from reports import tracking
+from training.clm import clm_arguments
+from training.collator import SparseTargetCollator
+from training.trainer import FusionTrainer
+
+CLM = "clm"  # the λ = 1 baseline: no distillation targets
+MAIN_VARIANT = "fusellm"  # whose blocks the CLM baseline trains on
+TARGET_COLUMNS = ["input_ids", "target_ids", "target_probs", "target_len"]
+# A checkpoint is complete only with its state, weights and optimizer; DeepSpeed writes
+# its ``latest`` tag after the model and optimizer states of ``global_step*/``.
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "latest")
+OPTIMIZER_FILES = ("optimizer.pt", "latest")
+
+
+def TRAIN_VARIANTS(cfg: SuiteConfig) -> list[str]:
+    """Every variant ``make train`` produces, in order: the CLM baseline, then the fused ones."""
+    return [CLM, *fuse_variants(cfg)]
+
+
+def check_variant(cfg: SuiteConfig, name: str) -> str:
+    """``name`` if it is a training variant, else a one-line error listing the valid ones."""
+    valid = TRAIN_VARIANTS(cfg)
+    if name not in valid:
+        raise SuiteError(f"unknown training variant '{name}': choose from {valid}")
+    return name
+
+
+def say(message: str) -> None:
+    """Print once per job: launchers (torchrun, accelerate, deepspeed) set RANK per process."""
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(message, flush=True)
+
+
+def training_data(layout: Layout, variant: str) -> Dataset:
+    """The variant's fused blocks; ``clm`` gets the same blocks' tokens without targets."""
+    if variant == CLM:
+        return load_fused(layout, MAIN_VARIANT).select_columns(["input_ids"]).with_format("numpy")
+    return load_fused(layout, variant).select_columns(TARGET_COLUMNS).with_format("numpy")
+
+
+def training_arguments(cfg: SuiteConfig, out: Path) -> TrainingArguments:
+    """Trainer arguments, entirely from ``cfg.training`` (shared defaults: training.clm)."""
+    t, cuda = cfg.training, torch.cuda.is_available()
+    args = clm_arguments(
+        out / "checkpoints",
+        steps=t.max_steps,
+        batch_size=t.per_device_batch_size,
+        lr=t.lr,
+        seed=t.seed,
+        num_train_epochs=t.epochs,
+        gradient_accumulation_steps=t.grad_accum,
+        adam_beta1=t.adam_beta1,
+        adam_beta2=t.adam_beta2,
+        weight_decay=t.weight_decay,
+        warmup_ratio=t.warmup_ratio,
+        lr_scheduler_type=t.scheduler,
+        max_grad_norm=t.max_grad_norm,
+        bf16=t.bf16 and cuda,
+        use_cpu=not cuda,  # else CPU ranks of a launcher never join one gloo process group
+        ddp_find_unused_parameters=False,  # every parameter takes part in every forward
+        gradient_checkpointing=t.gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False},
+        deepspeed=t.deepspeed,
+        save_strategy="steps",
+        save_steps=t.save_steps,
+        save_total_limit=2,
+        logging_steps=t.logging_steps,
+        remove_unused_columns=False,
+    )
+    if t.bf16 and not cuda:
+        say("training.bf16 is set but CUDA is not available: training in the model's dtype")
+    if args.world_size != t.num_devices:
+        actual = t.per_device_batch_size * t.grad_accum * args.world_size
+        say(
+            f"warning: training.num_devices={t.num_devices} but {args.world_size} process(es) "
+            f"run: the global batch is {actual} sequences, not {t.global_batch_size}"
+        )
+    return args
+
+
+def is_complete(checkpoint: Path) -> bool:
+    """True when the Trainer finished writing ``checkpoint`` (its state is written last)."""
+    try:
+        json.loads((checkpoint / "trainer_state.json").read_text())
+    except (OSError, ValueError):
+        return False
+    files = (WEIGHT_FILES, OPTIMIZER_FILES)
+    return all(any((checkpoint / name).exists() for name in names) for names in files)
+
+
+def last_complete_checkpoint(checkpoints: Path) -> Path | None:
+    """The newest checkpoint to resume from, after deleting any half-written one."""
+    if not checkpoints.is_dir():
+        return None
+    for checkpoint in sorted(checkpoints.glob(f"{PREFIX_CHECKPOINT_DIR}-*")):
+        if checkpoint.is_dir() and not is_complete(checkpoint):
+            say(f"removing incomplete {checkpoint.name}")
+            shutil.rmtree(checkpoint, ignore_errors=True)
+    last = get_last_checkpoint(str(checkpoints))
+    return Path(last) if last else None
+
+
+def save_final(trainer: FusionTrainer, final: Path) -> None:
+    """Save model and tokenizer to ``final`` atomically; rank 0 writes, every rank joins.
+
+    ``save_model`` is a collective under ZeRO-3 (weights are gathered), so the other ranks
+    call it too; they write nothing (``should_save`` is false off rank 0).
+    """
+    if not trainer.is_world_process_zero():
+        trainer.save_model(str(final))
+        return
+    with atomic_dir(final) as tmp:
+        trainer.save_model(str(tmp))  # the tokenizer too: it is the processing class
+
+
+def summary(variant: str, clm_weight: float, trainer: FusionTrainer, model_dir: Path) -> dict:
+    """``meta.json``: what was trained, how far, the last logged losses and throughput."""
+    steps = [r for r in trainer.state.log_history if "loss" in r]
+    last = steps[-1] if steps else {}
+    speeds = [r["tokens_per_s"] for r in steps if "tokens_per_s" in r]
+    return {
+        "variant": variant,
+        "clm_weight": clm_weight,
+        "steps": trainer.state.global_step,
+        **{key: last.get(key) for key in ("loss", "clm_loss", "distill_loss")},
+        "tokens_per_s": round(sum(speeds) / len(speeds), 1) if speeds else None,
+        "model": str(model_dir),
+    }
+
+
+def record(layout: Layout, cfg: SuiteConfig, meta: dict, history: list[dict]) -> None:
+    """MLflow run ``train:<variant>``: config, per-step metrics, the model path as a tag."""
+    params = cfg.training.model_dump() | {
+        "variant": meta["variant"],
+        "clm_weight_used": meta["clm_weight"],
+    }
+    with tracking.stage_run(layout, "train", meta["variant"], params=params):
+        tracking.log_history("train", [r for r in history if "loss" in r])
+        mlflow.set_tag("model_path", str(Path(meta["model"]).resolve()))
+
+
+def train_variant(cfg: SuiteConfig, layout: Layout, variant: str) -> Path:
+    """Train the target on ``variant``'s data and save it under ``layout.trained(variant)``.
+
+    Idempotent (``meta.json`` marks a finished variant) and resumable (newest complete
+    checkpoint). Returns the variant's output directory.
+    """
+    out = layout.trained(check_variant(cfg, variant))
+    if (out / "meta.json").exists():
+        return out
+    clm_weight = 1.0 if variant == CLM else cfg.training.clm_weight
+    data = training_data(layout, variant)
+    args = training_arguments(cfg, out)
+    with args.main_process_first(local=False, desc="checkpoint check"):
+        resume = last_complete_checkpoint(Path(args.output_dir))
+    if resume:
+        say(f"resuming from {resume.name}")
+    tokenizer, model = load_model(cfg.models.target, layout, torch.device("cpu"))
+    pad = next(i for i in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0) if i is not None)
+    trainer = FusionTrainer(
+        model=model,
+        args=args,
+        train_dataset=data,
+        data_collator=SparseTargetCollator(pad_token_id=pad),
+        processing_class=tokenizer,
+        clm_weight=clm_weight,
+        distill_loss=cfg.training.distill_loss,
+    )
+    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    save_final(trainer, out / "model")
+    if trainer.is_world_process_zero():
+        meta = summary(variant, clm_weight, trainer, out / "model")
+        record(layout, cfg, meta, trainer.state.log_history)
+        (out / "meta.json.tmp").write_text(json.dumps(meta, indent=2))
+        (out / "meta.json.tmp").rename(out / "meta.json")
+    return out
+
+
+def main() -> None:
+    p = cli.parser("Continue training the target: fusion variants, KD and the CLM baseline.")
+    p.add_argument("--variant", default=None, help="only this variant (default: all, clm first)")
+    args = p.parse_args()
+    cfg, layout = cli.load(args)
+    variants = [check_variant(cfg, args.variant)] if args.variant else TRAIN_VARIANTS(cfg)
+    for variant in variants:
+        say(f"trained model ready: {train_variant(cfg, layout, variant) / 'model'}")
+
+
+if __name__ == "__main__":
+    cli.run(main)
