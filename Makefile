@@ -11,7 +11,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-slow test-gpu lint plan prefetch world represent align fuse train toolchains toolchains-install bench
+.PHONY: help setup test test-slow test-gpu lint plan prefetch world represent align fuse train pythia toolchains toolchains-install bench
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ fuse: align ## fused target distributions for every variant (MinCE/AvgCE, source
 
 train: fuse ## continue training the target: CLM baseline, FuseLLM variants, KD (VARIANT=one)
 	$(PY) -m training.train $(ARGS) $(if $(VARIANT),--variant $(VARIANT))
+
+pythia: world ## Pythia experiment: domain experts, ensemble, weight merging, FuseLLM, perplexity
+	$(PY) -m training.pythia $(ARGS)
 
 toolchains: setup ## which of the 10 MultiPL-E languages can run here
 	$(PY) -m evaluation.code.toolchains

@@ -27,19 +27,28 @@ class Layout:
 
     cfg: SuiteConfig
     runs: Path
+    sub: str = ""
 
     @classmethod
     def of(cls, cfg: SuiteConfig, runs: str | Path | None = None) -> Layout:
         """The layout of ``cfg`` under ``runs`` (default: ``$RUNS`` or ``runs``)."""
         return cls(cfg, runs_root(runs))
 
+    def child(self, sub: str, cfg: SuiteConfig) -> Layout:
+        """A sub-experiment (e.g. ``pythia``) with its own stages under ``<root>/<sub>``.
+
+        It shares the parent's world and MLflow store; its runs are tagged ``sub``.
+        """
+        return Layout(cfg, self.runs, sub)
+
     @property
     def root(self) -> Path:
-        return self.runs / self.cfg.name
+        top = self.runs / self.cfg.name
+        return top / self.sub if self.sub else top
 
     @property
     def world(self) -> Path:
-        return self.root / "world"
+        return self.runs / self.cfg.name / "world"
 
     @property
     def corpora(self) -> Path:

@@ -3,8 +3,9 @@
 - experiment: the config's ``name``; store: ``Layout.tracking_uri`` (sqlite under RUNS unless
   ``MLFLOW_TRACKING_URI`` or ``reporting.tracking_uri`` says otherwise); artifacts under
   ``$(RUNS)/mlartifacts`` for the sqlite store.
-- run: one per stage x model, named ``<stage>:<model>``, tagged ``stage``, ``model`` and
-  ``config`` so tables can find it without parsing names.
+- run: one per stage x model, named ``<stage>:<model>``, tagged ``stage``, ``model``,
+  ``config`` and ``sub`` (a sub-experiment such as ``pythia``, else empty; its run names get
+  a ``<sub>/`` prefix) so tables can find runs without parsing names.
 - params: the stage's config slice, flattened with dots (``build.hidden_size``).
 - metrics: slash-separated keys, ``<stage>/<what>[/<detail>]``, e.g. ``train/loss``.
 """
@@ -56,8 +57,9 @@ def stage_run(
 ) -> Iterator[mlflow.ActiveRun]:
     """Open the MLflow run of ``stage`` for ``model``, with its tags and params logged."""
     experiment = _experiment_id(layout)
-    tags = {"stage": stage, "model": model, "config": layout.cfg.name}
-    with mlflow.start_run(experiment_id=experiment, run_name=f"{stage}:{model}", tags=tags) as run:
+    tags = {"stage": stage, "model": model, "config": layout.cfg.name, "sub": layout.sub}
+    name = f"{layout.sub}/{stage}:{model}" if layout.sub else f"{stage}:{model}"
+    with mlflow.start_run(experiment_id=experiment, run_name=name, tags=tags) as run:
         if params:
             mlflow.log_params(flatten(params))
         yield run

@@ -1,0 +1,40 @@
+"""`make pythia` on the micro world: seven rows x three domains, experts best at home, MLflow."""
+
+from __future__ import annotations
+
+import json
+
+import mlflow
+import torch
+from safetensors.torch import load_file
+
+from training.pythia import SUB, run_pythia
+
+
+def test_pythia_experiment_end_to_end(micro_cfg, micro_world) -> None:
+    results = json.loads(run_pythia(micro_cfg, micro_world).read_text())
+    domains = micro_cfg.pythia.domains
+    rows = ["pythia", *(f"pythia_{d}" for d in domains), "ensemble", "weight_merging", "fusellm"]
+    assert list(results) == rows
+    for row in rows:
+        assert set(results[row]) == set(domains)
+        assert all(f["bits_per_byte"] > 0 for f in results[row].values())
+    for d in domains:  # each expert is the best of the three experts on its own domain
+        own = results[f"pythia_{d}"][d]["bits_per_byte"]
+        assert all(own < results[f"pythia_{o}"][d]["bits_per_byte"] for o in domains if o != d)
+    root = micro_world.child(SUB, micro_cfg).root
+    merged = load_file(str(root / "weight_merging" / "model.safetensors"))
+    experts = [load_file(str(root / "experts" / d / "model.safetensors")) for d in domains]
+    key = next(iter(merged))
+    assert torch.allclose(merged[key], sum(e[key] for e in experts) / len(experts), atol=1e-6)
+    mlflow.set_tracking_uri(micro_world.tracking_uri)
+    runs = mlflow.search_runs(
+        experiment_names=[micro_cfg.name],
+        filter_string="tags.sub = 'pythia' and tags.stage = 'eval'",
+    )
+    assert set(runs["tags.model"]) == set(rows)
+    fused = runs[runs["tags.model"] == "fusellm"].iloc[0]
+    assert (
+        fused[f"metrics.eval/perplexity/{domains[0]}/bits_per_byte"]
+        == results["fusellm"][domains[0]]["bits_per_byte"]
+    )
