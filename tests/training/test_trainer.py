@@ -85,13 +85,13 @@ def _state_dict(path: str) -> dict[str, torch.Tensor]:
 
 
 def _train_runs(layout: Layout, variant: str) -> list[str]:
-    """Run ids of MLflow runs ``train:<variant>``."""
+    """Run ids of MLflow runs ``train:<variant>`` of the main experiment (not a sub's)."""
     mlflow.set_tracking_uri(layout.tracking_uri)
     runs = mlflow.search_runs(
         experiment_names=[layout.cfg.name],
         filter_string=f"tags.stage = 'train' and tags.model = '{variant}'",
     )
-    return list(runs["run_id"])
+    return list(runs[runs["tags.sub"].fillna("") == ""]["run_id"])
 
 
 @pytest.mark.parametrize("variant", ["fusellm", "clm"])
