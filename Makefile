@@ -4,6 +4,7 @@
 CONFIG ?= configs/tiny.yaml
 RUNS ?= runs
 SET ?=
+PORT ?= 5000
 PY := .venv/bin/python
 ARGS = --config $(CONFIG) --runs $(RUNS) $(SET)
 export RUNS
@@ -11,10 +12,10 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-slow test-gpu lint plan prefetch world represent align fuse train pythia toolchains toolchains-install bench
+.PHONY: help setup test test-slow test-gpu lint plan prefetch world represent align fuse train pythia eval tables table1 table2 table3 table8 kd ensemble_merging sources ablation reproduce mlflow-ui clean-runs toolchains toolchains-install bench
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_ -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 setup: .venv/.installed ## create .venv with the pinned environment (one env for everything)
 
@@ -60,6 +61,27 @@ train: fuse ## continue training the target: CLM baseline, FuseLLM variants, KD 
 
 pythia: world ## Pythia experiment: domain experts, ensemble, weight merging, FuseLLM, perplexity
 	$(PY) -m training.pythia $(ARGS)
+
+eval: train ## evaluate every model and trained variant (MODEL=name for one; SUITES=bbh,...)
+	$(PY) -m evaluation.run_eval $(ARGS) $(if $(MODEL),--model $(MODEL),--all) $(if $(SUITES),--suites $(SUITES))
+
+tables: setup ## render all eight paper tables from MLflow (csv, md, tex) under RUNS/<name>/tables
+	$(PY) -m reports.tables $(ARGS)
+
+table1 table2 table3 table8 kd ensemble_merging sources ablation: setup ## one table
+	$(PY) -m reports.tables $(ARGS) --table $@
+
+reproduce: ## everything: world, represent, align, fuse, train, pythia, eval, tables
+	$(MAKE) eval pythia
+	$(MAKE) tables
+
+mlflow-ui: setup ## serve the MLflow store on 127.0.0.1:$(PORT)
+	@echo "MLflow UI: http://127.0.0.1:$(PORT)"
+	.venv/bin/mlflow ui --backend-store-uri sqlite:///$(abspath $(RUNS))/mlflow.db --host 127.0.0.1 --port $(PORT)
+
+clean-runs: ## delete $(RUNS) after asking
+	@read -p "delete $(RUNS) and everything in it? [y/N] " answer; \
+	if [ "$$answer" = y ]; then rm -rf "$(RUNS)"; echo "deleted $(RUNS)"; else echo "kept $(RUNS)"; fi
 
 toolchains: setup ## which of the 10 MultiPL-E languages can run here
 	$(PY) -m evaluation.code.toolchains

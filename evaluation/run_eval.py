@@ -1,0 +1,191 @@
+"""``make eval``: evaluate one model on the config's benchmark suites and log every number.
+
+Usage: ``python -m evaluation.run_eval --config configs/tiny.yaml --model llama2
+[--suites bbh,commonsense] [--tasks tiny_arc_easy,tiny_bbh_navigate]``.
+
+MODEL is a model name of the config, a trained variant (``$(RUNS)/<name>/train/<variant>/model``)
+or a checkpoint directory. Tiny configs run the tiny-world tasks (generated once under
+``$(RUNS)/<name>/eval/tasks``); paper configs run the real lm-eval tasks. Outputs go to
+``$(RUNS)/<name>/eval/<model>/<suite>/``; MLflow gets one run ``eval:<model>`` with metrics
+``eval/<suite>/<task>/<metric>``, the harness and task versions as tags, and the harness's
+files as artifacts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+
+import lm_eval
+import mlflow
+import torch
+
+from configs import cli
+from configs.errors import SuiteError
+from configs.layout import Layout
+from configs.schema import SuiteConfig
+from evaluation import perplexity as ppl
+from evaluation.lm_eval_runner import context_length, run_lm_eval
+from evaluation.suites import SUITES, lm_eval_tasks, opencompass_only
+from evaluation.tiny.tasks import generate_tasks
+from reports import tracking
+from reports.tracking import metric_key
+from training.world.build import load_corpora
+
+ALL_SUITES = ("bbh", "commonsense", "generation", "multiple", "perplexity")
+
+
+def resolve_model(cfg: SuiteConfig, layout: Layout, model: str) -> tuple[str, str, str]:
+    """(name, checkpoint path or hub id, dtype) of MODEL."""
+    specs = cfg.models.all() + ([cfg.pythia.base] if cfg.pythia else [])
+    for spec in specs:
+        if spec.name == model:
+            return spec.name, layout.model(spec), spec.dtype
+    trained = layout.trained(model) / "model"  # where training.train saves a variant
+    if trained.is_dir():
+        return model, str(trained), "float32"
+    if Path(model).is_dir():
+        return Path(model).resolve().name, str(Path(model).resolve()), "float32"
+    names = ", ".join(s.name for s in specs)
+    raise SuiteError(
+        f"unknown model '{model}': use a model of {cfg.name} ({names}), a trained variant "
+        f"under {layout.root / 'train'}, or a checkpoint directory"
+    )
+
+
+def plan_tasks(cfg: SuiteConfig, suites: list[str], only: list[str] | None) -> dict[str, list]:
+    """Harness tasks per selected suite, restricted to `only` when given."""
+    plan = {s: lm_eval_tasks(s, cfg.is_tiny) for s in suites if s in SUITES}
+    if only is None:
+        return plan
+    known = [t for tasks in plan.values() for t in tasks]
+    for task in only:
+        if task not in known:
+            close = difflib.get_close_matches(task, known, n=3, cutoff=0.6)
+            hint = f"did you mean {', '.join(close)}?" if close else f"suites {', '.join(plan)}"
+            raise SuiteError(f"task '{task}' is in none of the selected suites: {hint}")
+    return {s: [t for t in tasks if t in only] for s, tasks in plan.items()}
+
+
+def log_results(suite: str, results: dict, out: Path) -> None:
+    """Every number of results.json as ``eval/<suite>/<task>/<metric>``; versions as tags."""
+    for task, values in results["results"].items():
+        for metric, value in values.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                mlflow.log_metric(metric_key("eval", suite, task, metric), float(value))
+    mlflow.set_tags({f"task_version.{t}": str(v) for t, v in results["versions"].items()})
+    for path in sorted(out.glob("results.*")) + sorted(out.glob("samples_*.jsonl")):
+        mlflow.log_artifact(str(path), artifact_path=f"eval/{suite}")
+
+
+def run_perplexity(cfg: SuiteConfig, layout: Layout, model_path: str, out: Path) -> dict:
+    """Perplexity per domain on the corpora's test splits (capped by evaluation.limit).
+
+    Windows span the model's whole context, as the Pythia experiment scores its domains.
+    """
+    if not cfg.is_tiny:
+        raise SuiteError("perplexity on hub datasets: not yet wired (tiny worlds only for now)")
+    model, tokenizer = ppl.load(model_path)
+    block, limit = context_length(model_path) or cfg.fusion.block_size, cfg.evaluation.limit
+    scores = {
+        domain: ppl.score(model, tokenizer, splits["test"][:limit], block)
+        for domain, splits in load_corpora(layout).items()
+        if splits["test"]
+    }
+    scores["all"] = ppl.pool(list(scores.values()))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "perplexity.json").write_text(json.dumps(scores, indent=2))
+    for domain, figures in scores.items():
+        for name, value in figures.items():
+            mlflow.log_metric(metric_key("eval", "perplexity", domain, name), float(value))
+    mlflow.log_artifact(str(out / "perplexity.json"), artifact_path="eval/perplexity")
+    return scores
+
+
+def evaluate(
+    cfg: SuiteConfig,
+    layout: Layout,
+    model: str,
+    suites: list[str] | None = None,
+    tasks: list[str] | None = None,
+    device: str = "cpu",
+) -> dict[str, dict]:
+    """Run the selected suites on MODEL; return each suite's results (as written to disk)."""
+    if cfg.evaluation.backend == "opencompass":
+        raise SuiteError("opencompass backend: not yet wired; set evaluation.backend=lm_eval")
+    chosen = suites or list(cfg.evaluation.suites)
+    unknown = [s for s in chosen if s not in ALL_SUITES]
+    if unknown:
+        raise SuiteError(f"unknown suite '{unknown[0]}': choose from {', '.join(ALL_SUITES)}")
+    name, path, dtype = resolve_model(cfg, layout, model)
+    plan = plan_tasks(cfg, chosen, tasks)
+    include = generate_tasks(cfg, layout) if cfg.is_tiny and any(plan.values()) else None
+    out, ev = layout.evaluation(name), cfg.evaluation
+    params = {"evaluation": ev.model_dump(), "model_path": path, "device": device}
+    params |= {"suites": ",".join(chosen), "tasks": ",".join(tasks or [])}
+    outcomes: dict[str, dict] = {}
+    with tracking.stage_run(layout, "eval", name, params):
+        mlflow.set_tags({"harness": "lm_eval", "harness_version": lm_eval.__version__})
+        for suite in chosen:
+            if suite == "multiple":
+                print("multiple: MultiPL-E runs through evaluation.code, not this stage")
+            elif suite == "perplexity":
+                outcomes[suite] = run_perplexity(cfg, layout, path, out / suite)
+            elif plan[suite]:
+                skipped = [] if cfg.is_tiny else opencompass_only(suite)
+                if skipped:
+                    print(f"{suite}: {', '.join(skipped)} need the OpenCompass backend: skipped")
+                results = run_lm_eval(
+                    path, plan[suite], include, out / suite, ev.batch_size, ev.limit, device, dtype
+                )
+                log_results(suite, results, out / suite)
+                outcomes[suite] = results
+    return outcomes
+
+
+def evaluate_all(cfg: SuiteConfig, layout: Layout, device: str) -> list[str]:
+    """Every config model and every finished trained variant, each once (``done.json``)."""
+    from training.train import TRAIN_VARIANTS
+
+    names = [s.name for s in cfg.models.all()]
+    names += [v for v in TRAIN_VARIANTS(cfg) if (layout.trained(v) / "meta.json").exists()]
+    for name in names:
+        done = layout.evaluation(name) / "done.json"
+        if done.exists():
+            continue
+        evaluate(cfg, layout, name, device=device)
+        done.write_text(json.dumps({"suites": list(cfg.evaluation.suites)}))
+    return names
+
+
+def _split(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def main() -> None:
+    p = cli.parser("Evaluate one model on the config's benchmark suites (lm-eval).")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model", help="config model name, trained variant or dir")
+    which.add_argument("--all", action="store_true", help="every model and trained variant")
+    p.add_argument("--suites", default=None, help="comma list (default: evaluation.suites)")
+    p.add_argument("--tasks", default=None, help="comma list restricting the harness tasks")
+    p.add_argument("--device", default=None, help="torch device (default: cuda if available)")
+    args = p.parse_args()
+    cfg, layout = cli.load(args)
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if args.all:
+        print(f"evaluated: {', '.join(evaluate_all(cfg, layout, device))}")
+        return
+    outcomes = evaluate(cfg, layout, args.model, _split(args.suites), _split(args.tasks), device)
+    out = layout.evaluation(resolve_model(cfg, layout, args.model)[0])
+    for suite, results in outcomes.items():
+        if suite == "perplexity":
+            for domain, f in results.items():
+                print(f"perplexity {domain}: {f['perplexity']:.3f} ({f['bits_per_byte']:.3f} bpb)")
+        else:
+            print(f"## {suite}\n{(out / suite / 'results.md').read_text()}")
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,152 @@
+"""Write a reproduced table as csv, markdown and LaTeX, beside the paper and its claims.
+
+Layout follows the paper: benchmark tables (1, 2, 3, 8) list tasks as rows and models as
+columns; the others list models as rows. Reproduced cells show the gain over the target
+before fusion ("(+x.xx%)") for the continually trained models, the best value of each task
+in bold, and a missing cell as "—" with its reason listed under the table.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from configs.layout import Layout
+from reports.paper import PAPER_TABLES, ROW_LABELS, as_frame
+from reports.tables import Built
+
+TRANSPOSED = {"table1", "table2", "table3", "table8"}
+GAIN_ROWS = {"llama2_clm", "llama2_kd", "fusellm"}
+# The paper's ordering claims, per table: (better row, worse row); judged on every column.
+CLAIMS: dict[str, list[tuple[str, str]]] = {
+    "table1": [("fusellm", "llama2_clm"), ("llama2_clm", "llama2")],
+    "table2": [("fusellm", "llama2_clm"), ("llama2_clm", "llama2")],
+    "table3": [("fusellm", "llama2_clm"), ("llama2_clm", "llama2")],
+    "table8": [("fusellm", "llama2")],
+    "kd": [("fusellm", "llama2_kd"), ("llama2_kd", "llama2")],
+    "sources": [("fusellm", "llama2_openllama"), ("fusellm", "llama2_mpt")],
+    "ablation": [("fusellm_mined", "fusellm_em"), ("fusellm_mince", "fusellm_avgce")],
+    "ensemble_merging": [("fusellm", "ensemble"), ("fusellm", "weight_merging")],
+}
+
+
+def _fmt(value: float, decimals: int) -> str:
+    return "—" if value is None or math.isnan(value) else f"{value:.{decimals}f}"
+
+
+def formatted(built: Built, bold: tuple[str, str] = ("**", "**")) -> pd.DataFrame:
+    """Display strings: value, gain over the target, best per column in ``bold``."""
+    paper = PAPER_TABLES[built.name]
+    v = built.values
+    best = v.min() if not paper.higher_is_better else v.max()
+    out = pd.DataFrame("", index=v.index, columns=v.columns)
+    for row in v.index:
+        for col in v.columns:
+            x = v.loc[row, col]
+            text = _fmt(x, paper.decimals)
+            base = v.loc["llama2", col] if "llama2" in v.index else math.nan
+            if row in GAIN_ROWS and not math.isnan(x) and not math.isnan(base) and base:
+                text += f" ({(x - base) / abs(base) * 100:+.2f}%)"
+            if not math.isnan(x) and x == best[col]:
+                text = f"{bold[0]}{text}{bold[1]}"
+            out.loc[row, col] = text
+    return out.rename(index=lambda r: ROW_LABELS.get(r, r))
+
+
+def claims(built: Built) -> pd.DataFrame:
+    """Each ordering claim of the paper: does it hold in the paper and in this run?"""
+    paper = PAPER_TABLES[built.name]
+    ours, theirs = built.values, as_frame(built.name)
+    better = (lambda a, b: a > b) if paper.higher_is_better else (lambda a, b: a < b)
+    rows = []
+    for hi, lo in CLAIMS[built.name]:
+        cols = [paper.average_column] if paper.average_column else list(paper.columns)
+        for col in cols:
+            rows.append(
+                {
+                    "claim": f"{ROW_LABELS.get(hi, hi)} {'>' if paper.higher_is_better else '<'} "
+                    f"{ROW_LABELS.get(lo, lo)}",
+                    "column": col,
+                    "paper": _verdict(theirs, hi, lo, col, better),
+                    "reproduced": _verdict(ours, hi, lo, col, better),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _verdict(frame: pd.DataFrame, hi: str, lo: str, col: str, better) -> str:
+    if hi not in frame.index or lo not in frame.index:
+        return "missing"
+    a, b = frame.loc[hi, col], frame.loc[lo, col]
+    if math.isnan(a) or math.isnan(b):
+        return "missing"
+    return "holds" if better(a, b) else "fails"
+
+
+def long_form(built: Built) -> pd.DataFrame:
+    """One line per cell: reproduced and paper value, and why a reproduced cell is missing."""
+    theirs = as_frame(built.name)
+    return pd.DataFrame(
+        [
+            {
+                "row": r,
+                "column": c,
+                "reproduced": built.values.loc[r, c],
+                "paper": theirs.loc[r, c],
+                "reason": built.reasons.get((r, c), ""),
+            }
+            for r in built.values.index
+            for c in built.values.columns
+        ]
+    )
+
+
+def markdown(built: Built, config: str) -> str:
+    """The table's page: reproduced, paper, claims and the reasons for missing cells."""
+    paper = PAPER_TABLES[built.name]
+    ours = formatted(built)
+    theirs = as_frame(built.name).rename(index=lambda r: ROW_LABELS.get(r, r))
+    if built.name in TRANSPOSED:
+        ours, theirs = ours.T, theirs.T
+    lines = [
+        f"# {built.name}: {paper.paper_label} — {paper.metric}",
+        "",
+        f"Reproduced ({config}; {'higher' if paper.higher_is_better else 'lower'} is "
+        "better; best in bold; gains relative to the target before fusion):",
+        "",
+        ours.to_markdown(),
+        "",
+        f"Paper ({paper.source or 'numbers not found'}):",
+        "",
+        theirs.map(lambda x: _fmt(x, paper.decimals)).to_markdown(),
+        "",
+        "Ordering claims:",
+        "",
+        claims(built).to_markdown(index=False),
+        "",
+    ]
+    if built.reasons:
+        lines += ["Missing cells:", ""]
+        lines += [f"- {ROW_LABELS.get(r, r)} / {c}: {why}" for (r, c), why in built.reasons.items()]
+    if paper.note:
+        lines += ["", f"Note: {paper.note}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_table(built: Built, layout: Layout) -> list[Path]:
+    """``<table>.csv``, ``.md`` and ``.tex`` under the config's tables directory."""
+    out = layout.tables
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{built.name}.{ext}" for ext in ("csv", "md", "tex")]
+    texts = [
+        long_form(built).to_csv(index=False),
+        markdown(built, layout.cfg.name),
+        formatted(built, (r"\textbf{", "}")).to_latex(escape=False),
+    ]
+    for path, text in zip(paths, texts, strict=True):
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(text)
+        tmp.rename(path)
+    return paths

@@ -1,0 +1,182 @@
+"""Every paper table rebuilt from what MLflow holds, beside the paper's numbers.
+
+A cell is looked up, never typed: the row names a model's ``eval`` run (``tags.model``), the
+column names a metric key of the ``eval`` stage (``reports.tracking`` naming). A cell with no
+run or no metric stays missing with its reason — never 0. Outputs per table under
+``$(RUNS)/<name>/tables/``: ``<table>.csv`` (long: row, column, reproduced, paper, reason),
+``<table>.md`` (reproduced in the paper's layout with gains over the target and the best value
+in bold, the paper's table, and the paper's ordering claims checked) and ``<table>.tex``.
+Usage: ``python -m reports.tables --config configs/tiny.yaml [--table table1]``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import mlflow
+import pandas as pd
+
+from configs import cli
+from configs.errors import SuiteError
+from configs.layout import Layout
+from configs.schema import SuiteConfig
+from evaluation.suites import SUITES
+from reports.paper import PAPER_TABLES
+from reports.tracking import metric_key
+
+TABLE_SUITE = {"table1": "bbh", "table2": "commonsense", "table8": "generation"}
+SUMMARY_TABLES = {"kd", "sources", "ablation"}  # columns are suite averages: bbh, cs, me
+SUMMARY_COLUMNS = {"bbh": "table1", "cs": "table2", "me": "table3"}
+PERCENT_METRICS = ("acc", "exact_match", "em", "f1", "pass")  # fractions shown as %
+PYTHIA = "pythia"
+
+
+@dataclass(frozen=True)
+class Built:
+    """One reproduced table: values (NaN where missing) and the reason per missing cell."""
+
+    name: str
+    values: pd.DataFrame
+    reasons: dict[tuple[str, str], str]
+
+
+def row_models(cfg: SuiteConfig) -> dict[str, str]:
+    """Paper row id -> the model name its eval run carries in this config."""
+    m, f = cfg.models, cfg.fusion
+    rows = {"llama2": m.target.name, "llama2_clm": "clm", "fusellm": "fusellm", "llama2_kd": "kd"}
+    for paper_row, spec in zip(("openllama", "mpt"), m.sources, strict=False):
+        rows[paper_row] = spec.name
+        rows[f"llama2_{paper_row}"] = f"fusellm_{spec.name}"
+    if m.teacher:
+        rows["llama2_13b"] = m.teacher.name
+    em, mined = ("fusellm_em", "fusellm") if f.vocab == "mined" else ("fusellm", "fusellm_mined")
+    avg, mince = (
+        ("fusellm_avgce", "fusellm") if f.method == "min_ce" else ("fusellm", "fusellm_mince")
+    )
+    rows |= {"fusellm_em": em, "fusellm_mined": mined, "fusellm_avgce": avg, "fusellm_mince": mince}
+    return rows
+
+
+def column_metrics(cfg: SuiteConfig, table: str) -> dict[str, str]:
+    """Paper column -> MLflow metric key of the eval run, for harness-scored tables."""
+    suite = TABLE_SUITE[table]
+    columns = [c for c in PAPER_TABLES[table].columns if c != PAPER_TABLES[table].average_column]
+    benchmarks = SUITES[suite]
+    assert len(columns) == len(benchmarks), (table, columns)
+    return {
+        column: metric_key(
+            "eval", suite, b.tiny if cfg.is_tiny else (b.lm_eval or b.opencompass), b.metric
+        )
+        for column, b in zip(columns, benchmarks, strict=True)
+    }
+
+
+def eval_runs(layout: Layout) -> pd.DataFrame:
+    """The newest ``eval`` run per (sub, model) of the config's experiment."""
+    mlflow.set_tracking_uri(layout.tracking_uri)
+    try:
+        runs = mlflow.search_runs(
+            experiment_names=[layout.cfg.name],
+            filter_string="tags.stage = 'eval'",
+            order_by=["attributes.start_time DESC"],
+        )
+    except Exception as err:  # corrupt / locked store: one line naming it
+        raise SuiteError(
+            f"cannot read the MLflow store {layout.tracking_uri}: {str(err).splitlines()[0][:160]}"
+        ) from None
+    if runs.empty:
+        return runs
+    runs["tags.sub"] = runs.get("tags.sub", pd.Series(index=runs.index)).fillna("")
+    return runs.drop_duplicates(["tags.sub", "tags.model"], keep="first")
+
+
+def _lookup(runs: pd.DataFrame, sub: str, model: str, key: str) -> tuple[float, str | None]:
+    if runs.empty:
+        return math.nan, "no eval runs: run `make eval`"
+    match = runs[(runs["tags.sub"] == sub) & (runs["tags.model"] == model)]
+    if match.empty:
+        return math.nan, f"no eval run of '{model}'"
+    value = match.iloc[0].get(f"metrics.{key}", math.nan)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return math.nan, f"'{model}' has no metric {key}"
+    return float(value), None
+
+
+def _scale(key: str, value: float) -> float:
+    last = key.rsplit("/", 1)[-1]
+    return value * 100 if last.startswith(PERCENT_METRICS) else value
+
+
+def build(cfg: SuiteConfig, layout: Layout, table: str, runs: pd.DataFrame) -> Built:
+    """The reproduced values of ``table`` (rows and columns as in the paper)."""
+    paper = PAPER_TABLES[table]
+    values = pd.DataFrame(math.nan, index=list(paper.rows), columns=list(paper.columns))
+    reasons: dict[tuple[str, str], str] = {}
+    models = row_models(cfg)
+    for row in paper.rows:
+        for column in paper.columns:
+            value, why = _cell(cfg, layout, table, row, column, models, runs)
+            values.loc[row, column] = value
+            if why:
+                reasons[(row, column)] = why
+    return Built(table, values, reasons)
+
+
+def _cell(cfg, layout, table, row, column, models, runs) -> tuple[float, str | None]:
+    paper = PAPER_TABLES[table]
+    if column == paper.average_column:
+        parts = [
+            _cell(cfg, layout, table, row, c, models, runs) for c in paper.columns if c != column
+        ]
+        missing = [why for _, why in parts if why]
+        return (
+            (math.nan, f"average needs every column ({missing[0]})")
+            if missing
+            else (sum(v for v, _ in parts) / len(parts), None)
+        )
+    if table == "ensemble_merging":
+        if cfg.pythia is None:
+            return math.nan, "config has no pythia section"
+        key = metric_key("eval", "perplexity", column, "bits_per_byte")
+        return _lookup(runs, PYTHIA, row, key)
+    if row not in models:
+        return math.nan, "this config has no such model"
+    if table in SUMMARY_TABLES:
+        source = SUMMARY_COLUMNS[column]
+        return _cell(cfg, layout, source, row, PAPER_TABLES[source].average_column, models, runs)
+    if table == "table3":
+        return math.nan, "MultiPL-E generation is not wired into `make eval` yet"
+    key = column_metrics(cfg, table)[column]
+    value, why = _lookup(runs, "", models[row], key)
+    return (_scale(key, value), None) if why is None else (value, why)
+
+
+def build_all(cfg: SuiteConfig, layout: Layout, names: list[str] | None = None) -> list[Built]:
+    """Every requested table from one read of the MLflow store."""
+    runs = eval_runs(layout)
+    return [build(cfg, layout, n, runs) for n in (names or list(PAPER_TABLES))]
+
+
+def check_name(name: str) -> str:
+    """``name`` if it is a table, else a one-line error with the valid names."""
+    if name not in PAPER_TABLES:
+        raise SuiteError(f"unknown table '{name}': choose from {', '.join(PAPER_TABLES)}")
+    return name
+
+
+def main() -> None:
+    from reports.render import write_table
+
+    p = cli.parser("Render the paper's tables from MLflow, beside the paper's numbers.")
+    p.add_argument("--table", default=None, help="one table (default: all)")
+    args = p.parse_args()
+    cfg, layout = cli.load(args)
+    names = [check_name(args.table)] if args.table else None
+    for built in build_all(cfg, layout, names):
+        paths = write_table(built, layout)
+        print(f"{built.name}: {', '.join(str(p) for p in paths)}")
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,88 @@
+"""The eval stage on the micro target: MLflow holds exactly the harness's numbers; bad input is
+one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import lm_eval
+import pytest
+from mlflow.tracking import MlflowClient
+
+from configs.errors import SuiteError
+from configs.layout import Layout
+from configs.loader import load_config
+from evaluation.lm_eval_runner import run_lm_eval
+from evaluation.run_eval import evaluate
+from evaluation.tiny.tasks import generate_tasks
+from reports.tracking import metric_key
+
+# A few tasks per suite: every output type (MC, CoT generation, loglikelihood, hooks).
+TASKS = ["tiny_bbh_navigate", "tiny_arc_easy", "tiny_boolq", "tiny_drop", "tiny_lambada"]
+SUITES = ["bbh", "commonsense", "generation", "perplexity", "multiple"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def layout(micro_world) -> Layout:
+    cfg = load_config(ROOT / "configs/micro.yaml", ["evaluation.limit=2"])
+    return Layout.of(cfg, micro_world.runs)
+
+
+def _expected(layout: Layout) -> dict[str, float]:
+    """Every number of the written results.json and perplexity.json, keyed as MLflow's."""
+    out = layout.evaluation("llama2")
+    numbers = {}
+    for suite in ("bbh", "commonsense", "generation"):
+        written = json.loads((out / suite / "results.json").read_text())
+        for task, values in written["results"].items():
+            numbers |= {
+                metric_key("eval", suite, task, metric): value
+                for metric, value in values.items()
+                if isinstance(value, int | float)
+            }
+    for domain, figures in json.loads((out / "perplexity/perplexity.json").read_text()).items():
+        numbers |= {metric_key("eval", "perplexity", domain, k): v for k, v in figures.items()}
+    return numbers
+
+
+def test_run_eval_logs_exactly_the_written_numbers(layout: Layout) -> None:
+    outcomes = evaluate(layout.cfg, layout, "llama2", SUITES, TASKS)
+    assert set(outcomes) == {"bbh", "commonsense", "generation", "perplexity"}
+    client = MlflowClient(layout.tracking_uri)
+    experiment = client.get_experiment_by_name(layout.cfg.name)
+    (run,) = client.search_runs([experiment.experiment_id], "tags.stage = 'eval'")
+    assert run.data.metrics == pytest.approx(_expected(layout), rel=0, abs=0, nan_ok=True)
+    assert run.data.tags["harness_version"] == lm_eval.__version__
+    assert run.data.tags["task_version.tiny_arc_easy"] == "1"
+    generation = layout.evaluation("llama2") / "generation"
+    assert outcomes["generation"]["n-samples"]["tiny_drop"]["effective"] == 2
+    assert len((generation / "samples_tiny_drop.jsonl").read_text().splitlines()) == 2
+    assert {"em,none", "f1,none"} <= set(outcomes["generation"]["results"]["tiny_drop"])
+
+
+def test_unknown_task_names_the_nearest(layout: Layout) -> None:
+    with pytest.raises(SuiteError, match="did you mean tiny_arc_easy") as err:
+        evaluate(layout.cfg, layout, "llama2", ["commonsense"], ["tiny_arc_esy"])
+    assert "\n" not in str(err.value)
+    include = generate_tasks(layout.cfg, layout)
+    target = layout.model(layout.cfg.models.target)
+    with pytest.raises(
+        SuiteError, match="unknown lm-eval task 'tiny_bolq': did you mean tiny_boolq"
+    ):
+        run_lm_eval(target, ["tiny_bolq"], include, layout.root / "scratch", 1, 1)
+
+
+def test_bad_models_and_backends_are_one_line(layout: Layout, tmp_path) -> None:
+    with pytest.raises(SuiteError, match="no model checkpoint at"):
+        run_lm_eval(str(tmp_path / "missing"), ["tiny_boolq"], None, tmp_path, 1, 1)
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(SuiteError, match="cannot load the tokenizer") as err:
+        run_lm_eval(str(tmp_path), ["tiny_boolq"], None, tmp_path, 1, 1)
+    assert "\n" not in str(err.value)
+    with pytest.raises(SuiteError, match="unknown model 'nope'"):
+        evaluate(layout.cfg, layout, "nope")
+    opencompass = load_config(ROOT / "configs/micro.yaml", ["evaluation.backend=opencompass"])
+    with pytest.raises(SuiteError, match="opencompass backend: not yet wired"):
+        evaluate(opencompass, Layout.of(opencompass, layout.runs), "llama2")

@@ -1,0 +1,57 @@
+"""Tables come from MLflow: each cell equals the metric it came from; missing stays missing."""
+
+from __future__ import annotations
+
+import math
+
+import mlflow
+import pytest
+
+from configs.layout import Layout
+from reports import tracking
+from reports.render import claims, write_table
+from reports.tables import build_all, column_metrics, row_models
+
+
+@pytest.fixture()
+def store(micro_cfg, tmp_path) -> Layout:
+    """A fresh MLflow store holding eval runs for target, CLM and FuseLLM (BBH + CS)."""
+    layout = Layout.of(micro_cfg, tmp_path)
+    rows = row_models(micro_cfg)
+    keys = {**column_metrics(micro_cfg, "table1"), **column_metrics(micro_cfg, "table2")}
+    for i, paper_row in enumerate(["llama2", "llama2_clm", "fusellm"]):
+        with tracking.stage_run(layout, "eval", rows[paper_row]):
+            mlflow.log_metrics({k: 0.1 * (i + 1) + 0.001 * j for j, k in enumerate(keys.values())})
+    with tracking.stage_run(layout.child("pythia", micro_cfg), "eval", "fusellm"):
+        mlflow.log_metric(tracking.metric_key("eval", "perplexity", "phil", "bits_per_byte"), 0.8)
+    return layout
+
+
+def test_cells_equal_their_mlflow_metrics(micro_cfg, store) -> None:
+    tables = {t.name: t for t in build_all(micro_cfg, store)}
+    t1 = tables["table1"]
+    keys = column_metrics(micro_cfg, "table1")
+    for j, (column, _) in enumerate(keys.items()):
+        assert t1.values.loc["fusellm", column] == pytest.approx((0.3 + 0.001 * j) * 100)
+        assert t1.values.loc["llama2", column] == pytest.approx((0.1 + 0.001 * j) * 100)
+    expected_avg = sum((0.3 + 0.001 * j) * 100 for j in range(27)) / 27
+    assert t1.values.loc["fusellm", "average"] == pytest.approx(expected_avg)
+    # A model without eval run stays missing, with its reason — never 0.
+    assert math.isnan(t1.values.loc["openllama", "average"])
+    assert "no eval run of 'openllama'" in t1.reasons[("openllama", "boolean_expressions")]
+    assert math.isnan(tables["table3"].values.loc["fusellm", "cpp"])
+    em = tables["ensemble_merging"]
+    assert em.values.loc["fusellm", "phil"] == pytest.approx(0.8)
+    assert math.isnan(em.values.loc["fusellm", "nih"])
+
+
+def test_claims_and_files(micro_cfg, store) -> None:
+    t2 = next(t for t in build_all(micro_cfg, store, ["table2"]))
+    verdicts = claims(t2).set_index("claim")["reproduced"]
+    assert verdicts["FuseLLM > Llama-2 CLM"] == "holds"
+    assert verdicts["Llama-2 CLM > Llama-2"] == "holds"
+    paths = write_table(t2, store)
+    assert [p.suffix for p in paths] == [".csv", ".md", ".tex"]
+    md = paths[1].read_text()
+    assert "(+" in md and "**" in md and "Missing cells" in md
+    assert "Paper (" in md
