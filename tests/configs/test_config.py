@@ -92,7 +92,9 @@ BAD = {
     ),
     "block larger than context": (lambda r: r["fusion"].update(block_size=100000), "exceeds model"),
     "unknown domain in a mix": (
-        lambda r: r["corpus"].update(mix={"generl": 1.0}), "unknown domains ['generl']"),
+        lambda r: r["corpus"].update(mix={"generl": 1.0}),
+        "unknown domains ['generl']",
+    ),
     "duplicate model names": (
         lambda r: r["models"]["sources"][0].update(name=r["models"]["target"]["name"]),
         "unique",
