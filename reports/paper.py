@@ -22,8 +22,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from evaluation.suites import BBH_SUBTASKS as BBH_TASKS  # the 27 lm-eval subtask names
-
 _REPO = "https://github.com/fanqiwan/FuseLLM/blob"
 _HEAD = "562c7b0028b95d3459db00689616b674b22271cb"
 _OLD = "9f1a0ae837b25a6195ca671ffe69767e4ae62380"
@@ -71,6 +69,36 @@ ROW_LABELS: dict[str, str] = {
     "weight_merging": "Weight Merging",
 }
 
+# The 27 BBH subtasks under their lm-eval names, in the paper's row order.
+BBH_TASKS: tuple[str, ...] = (
+    "boolean_expressions",
+    "causal_judgement",
+    "date_understanding",
+    "disambiguation_qa",
+    "dyck_languages",
+    "formal_fallacies",
+    "geometric_shapes",
+    "hyperbaton",
+    "logical_deduction_three_objects",
+    "logical_deduction_five_objects",
+    "logical_deduction_seven_objects",
+    "movie_recommendation",
+    "multistep_arithmetic_two",
+    "navigate",
+    "object_counting",
+    "penguins_in_a_table",
+    "reasoning_about_colored_objects",
+    "ruin_names",
+    "salient_translation_error_detection",
+    "snarks",
+    "sports_understanding",
+    "temporal_sequences",
+    "tracking_shuffled_objects_three_objects",
+    "tracking_shuffled_objects_five_objects",
+    "tracking_shuffled_objects_seven_objects",
+    "web_of_lies",
+    "word_sorting",
+)
 CS_TASKS: tuple[str, ...] = ("arc_easy", "arc_challenge", "boolq", "hellaswag", "openbookqa")
 ME_LANGUAGES: tuple[str, ...] = (
     "cpp", "go", "java", "javascript", "php", "python", "r", "ruby", "rust", "typescript",
