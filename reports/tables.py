@@ -59,17 +59,21 @@ def row_models(cfg: SuiteConfig) -> dict[str, str]:
 
 
 def column_metrics(cfg: SuiteConfig, table: str) -> dict[str, str]:
-    """Paper column -> MLflow metric key of the eval run, for harness-scored tables."""
+    """Paper column -> MLflow metric key of the eval run, for harness-scored tables.
+
+    Columns are matched to benchmarks by name (``ARC-easy`` -> ``arc_easy``), never by
+    position: the paper orders BBH's tasks differently from the harness.
+    """
     suite = TABLE_SUITE[table]
+    by_name = {b.paper.lower().replace("-", "_"): b for b in SUITES[suite]}
     columns = [c for c in PAPER_TABLES[table].columns if c != PAPER_TABLES[table].average_column]
-    benchmarks = SUITES[suite]
-    assert len(columns) == len(benchmarks), (table, columns)
-    return {
-        column: metric_key(
-            "eval", suite, b.tiny if cfg.is_tiny else (b.lm_eval or b.opencompass), b.metric
-        )
-        for column, b in zip(columns, benchmarks, strict=True)
-    }
+    assert set(columns) == set(by_name), (table, sorted(set(columns) ^ set(by_name)))
+    keys = {}
+    for column in columns:
+        b = by_name[column]
+        task = b.tiny if cfg.is_tiny else (b.lm_eval or b.opencompass)
+        keys[column] = metric_key("eval", suite, task, b.metric)
+    return keys
 
 
 def eval_runs(layout: Layout) -> pd.DataFrame:

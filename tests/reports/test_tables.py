@@ -55,3 +55,10 @@ def test_claims_and_files(micro_cfg, store) -> None:
     md = paths[1].read_text()
     assert "(+" in md and "**" in md and "Missing cells" in md
     assert "Paper (" in md
+
+
+def test_columns_map_to_their_own_benchmark_by_name(micro_cfg) -> None:
+    for column, key in column_metrics(micro_cfg, "table1").items():
+        assert f"/tiny_bbh_{column}/" in key  # the paper's BBH order is not the harness's
+    assert column_metrics(micro_cfg, "table2")["boolq"].endswith("tiny_boolq/acc_none")
+    assert "tiny_iwslt2017/bleu" in column_metrics(micro_cfg, "table8")["iwslt2017"]
