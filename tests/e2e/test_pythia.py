@@ -38,3 +38,14 @@ def test_pythia_experiment_end_to_end(micro_cfg, micro_world) -> None:
         fused[f"metrics.eval/perplexity/{domains[0]}/bits_per_byte"]
         == results["fusellm"][domains[0]]["bits_per_byte"]
     )
+
+
+def test_merged_checkpoint_runs_lm_eval(micro_cfg, micro_world) -> None:
+    """The weight-merged model is a normal checkpoint: lm-eval scores it like any other."""
+    from evaluation.run_eval import evaluate
+
+    run_pythia(micro_cfg, micro_world)
+    merged = micro_world.child(SUB, micro_cfg).root / "weight_merging"
+    out = evaluate(micro_cfg, micro_world, str(merged), ["commonsense"], ["tiny_boolq"])
+    acc = out["commonsense"]["results"]["tiny_boolq"]["acc,none"]
+    assert 0.0 <= acc <= 1.0
