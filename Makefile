@@ -65,19 +65,23 @@ pythia: world ## Pythia experiment: domain experts, ensemble, weight merging, Fu
 eval: train ## evaluate every model and trained variant (MODEL=name for one; SUITES=bbh,...)
 	$(PY) -m evaluation.run_eval $(ARGS) $(if $(MODEL),--model $(MODEL),--all) $(if $(SUITES),--suites $(SUITES))
 
-tables: setup ## render all eight paper tables from MLflow (csv, md, tex) under RUNS/<name>/tables
+tables: setup ## the eight paper tables (csv, md, tex), their figures (png) and RUNS/<name>/report.md
 	$(PY) -m reports.tables $(ARGS)
+	$(PY) -m reports.figures $(ARGS)
+	$(PY) -m reports.summary $(ARGS)
 
 table1 table2 table3 table8 kd ensemble_merging sources ablation: setup ## one table
 	$(PY) -m reports.tables $(ARGS) --table $@
 
-reproduce: ## everything: world, represent, align, fuse, train, pythia, eval, tables
+reproduce: ## everything: world, represent, align, fuse, train, pythia, eval, tables; time per stage
 	$(MAKE) eval pythia
 	$(MAKE) tables
 
+# One worker and no job runner (MLflow's GenAI jobs: 7 more processes): a viewer up in seconds.
 mlflow-ui: setup ## serve the MLflow store on 127.0.0.1:$(PORT)
 	@echo "MLflow UI: http://127.0.0.1:$(PORT)"
-	.venv/bin/mlflow ui --backend-store-uri sqlite:///$(abspath $(RUNS))/mlflow.db --host 127.0.0.1 --port $(PORT)
+	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false .venv/bin/mlflow ui --workers 1 \
+		--backend-store-uri sqlite:///$(abspath $(RUNS))/mlflow.db --host 127.0.0.1 --port $(PORT)
 
 clean-runs: ## delete $(RUNS) after asking
 	@read -p "delete $(RUNS) and everything in it? [y/N] " answer; \

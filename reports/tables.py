@@ -12,7 +12,11 @@ Usage: ``python -m reports.tables --config configs/tiny.yaml [--table table1]``.
 from __future__ import annotations
 
 import math
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import mlflow
 import pandas as pd
@@ -22,6 +26,7 @@ from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
 from evaluation.suites import SUITES
+from reports import tracking
 from reports.paper import PAPER_TABLES
 from reports.tracking import metric_key
 
@@ -30,6 +35,7 @@ SUMMARY_TABLES = {"kd", "sources", "ablation"}  # columns are suite averages: bb
 SUMMARY_COLUMNS = {"bbh": "table1", "cs": "table2", "me": "table3"}
 PERCENT_METRICS = ("acc", "exact_match", "em", "f1", "pass")  # fractions shown as %
 PYTHIA = "pythia"
+STORE_WAIT_S = 10.0  # how long a read waits on a writer before the store counts as held
 
 
 @dataclass(frozen=True)
@@ -76,23 +82,73 @@ def column_metrics(cfg: SuiteConfig, table: str) -> dict[str, str]:
     return keys
 
 
-def eval_runs(layout: Layout) -> pd.DataFrame:
-    """The newest ``eval`` run per (sub, model) of the config's experiment."""
-    mlflow.set_tracking_uri(layout.tracking_uri)
+def check_store(layout: Layout) -> None:
+    """Fail in one line on a missing, corrupt or locked sqlite store.
+
+    Checked before MLflow touches it: MLflow would create a missing store (minutes of
+    migrations, then empty tables) and waits 20 s per query on a locked one.
+    """
+    uri = layout.tracking_uri
+    if not uri.startswith("sqlite:///"):
+        return
+    path = Path(uri.removeprefix("sqlite:///"))
+    if not path.is_file():
+        raise SuiteError(f"no MLflow store at {path}: run `make eval` first")
     try:
-        runs = mlflow.search_runs(
-            experiment_names=[layout.cfg.name],
-            filter_string="tags.stage = 'eval'",
-            order_by=["attributes.start_time DESC"],
-        )
+        ro = f"{path.resolve().as_uri()}?mode=ro"
+        with closing(sqlite3.connect(ro, uri=True, timeout=STORE_WAIT_S)) as db:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as err:
+        why = "another process holds it; retry when it is done" if "locked" in str(err) else err
+        raise SuiteError(f"cannot read the MLflow store {path}: {why}") from None
+
+
+def search(layout: Layout, **query) -> pd.DataFrame:
+    """``mlflow.search_runs`` over the config's experiment (none yet: no runs, quietly);
+    an unreadable store is one line."""
+    check_store(layout)
+    tracking.use_store(layout)
+    try:
+        experiment = mlflow.get_experiment_by_name(layout.cfg.name)
+        if experiment is None:
+            return pd.DataFrame()
+        return mlflow.search_runs(experiment_ids=[experiment.experiment_id], **query)
     except Exception as err:  # corrupt / locked store: one line naming it
         raise SuiteError(
             f"cannot read the MLflow store {layout.tracking_uri}: {str(err).splitlines()[0][:160]}"
         ) from None
+
+
+def eval_runs(layout: Layout) -> pd.DataFrame:
+    """The newest ``eval`` run per (sub, model) of the config's experiment."""
+    runs = search(
+        layout, filter_string="tags.stage = 'eval'", order_by=["attributes.start_time DESC"]
+    )
     if runs.empty:
         return runs
     runs["tags.sub"] = runs.get("tags.sub", pd.Series(index=runs.index)).fillna("")
     return runs.drop_duplicates(["tags.sub", "tags.model"], keep="first")
+
+
+def require_eval_runs(layout: Layout) -> pd.DataFrame:
+    """The eval runs, or one line naming the target that makes them."""
+    runs = eval_runs(layout)
+    if runs.empty:
+        raise SuiteError(f"no eval runs for '{layout.cfg.name}': run `make eval`")
+    return runs
+
+
+@contextmanager
+def writing(target: Path) -> Iterator[None]:
+    """Report a failed write under ``target`` as one line.
+
+    Files are written beside their target and renamed, so the ones already there stay intact.
+    """
+    try:
+        yield
+    except OSError as err:
+        what = f" ({err.filename})" if err.filename else ""
+        raise SuiteError(f"cannot write under {target}: {err.strerror or err}{what}") from None
 
 
 def _lookup(runs: pd.DataFrame, sub: str, model: str, key: str) -> tuple[float, str | None]:
@@ -176,10 +232,12 @@ def main() -> None:
     p.add_argument("--table", default=None, help="one table (default: all)")
     args = p.parse_args()
     cfg, layout = cli.load(args)
-    names = [check_name(args.table)] if args.table else None
-    for built in build_all(cfg, layout, names):
-        paths = write_table(built, layout)
-        print(f"{built.name}: {', '.join(str(p) for p in paths)}")
+    names = [check_name(args.table)] if args.table else list(PAPER_TABLES)
+    runs = require_eval_runs(layout)
+    with writing(layout.tables):
+        for name in names:
+            paths = write_table(build(cfg, layout, name, runs), layout)
+            print(f"{name}: {', '.join(str(p) for p in paths)}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -39,8 +40,23 @@ def flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return flat
 
 
-def _experiment_id(layout: Layout) -> str:
+def use_store(layout: Layout) -> None:
+    """Point MLflow at the layout's store without exporting it to the environment.
+
+    ``mlflow.set_tracking_uri`` also sets ``MLFLOW_TRACKING_URI`` for child processes; left
+    there, every later layout in this process (and every stage subprocess) would take it for
+    the user's override and write to this store.
+    """
+    before = os.environ.get("MLFLOW_TRACKING_URI")
     mlflow.set_tracking_uri(layout.tracking_uri)
+    if before is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = before
+
+
+def _experiment_id(layout: Layout) -> str:
+    use_store(layout)
     name = layout.cfg.name
     found = mlflow.get_experiment_by_name(name)
     if found is not None:

@@ -8,6 +8,7 @@ import mlflow
 import torch
 from safetensors.torch import load_file
 
+from reports import tracking
 from training.pythia import SUB, run_pythia
 
 
@@ -27,7 +28,7 @@ def test_pythia_experiment_end_to_end(micro_cfg, micro_world) -> None:
     experts = [load_file(str(root / "experts" / d / "model.safetensors")) for d in domains]
     key = next(iter(merged))
     assert torch.allclose(merged[key], sum(e[key] for e in experts) / len(experts), atol=1e-6)
-    mlflow.set_tracking_uri(micro_world.tracking_uri)
+    tracking.use_store(micro_world)
     runs = mlflow.search_runs(
         experiment_names=[micro_cfg.name],
         filter_string="tags.sub = 'pythia' and tags.stage = 'eval'",

@@ -1,0 +1,186 @@
+"""Figures of the reproduction: every paper table as bars beside the paper, and training curves.
+
+A table holds dozens of numbers; bars of reproduced vs paper per model show at a glance whether
+the paper's ordering survives. Benchmark tables compare their average column; the others (and
+the per-domain perplexities of ``ensemble_merging``) compare every column. A missing value is
+an absent bar marked "n/a" — never a 0 — with a note pointing at the table's reasons.
+Bars are read from the ``<table>.csv`` that ``reports.tables`` wrote, so a figure always shows
+exactly its table; curves come from the MLflow metric histories of the ``train`` runs.
+Drawn with the Agg canvas: files only, no display needed on a server.
+Usage: ``python -m reports.figures --config configs/tiny.yaml`` (after ``reports.tables``) writes
+``$(RUNS)/<name>/tables/<table>.png`` and ``training_curves.png``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+from mlflow.tracking import MlflowClient
+
+from configs import cli
+from configs.errors import SuiteError
+from configs.layout import Layout
+from reports.paper import COLUMN_LABELS, PAPER_TABLES, ROW_LABELS, as_frame
+from reports.tables import Built, check_store, search, writing
+
+LOSSES = {"train/clm_loss": ("CLM loss", "-"), "train/distill_loss": ("distill loss", "--")}
+PANELS_PER_LINE = 3
+BAR = 0.38
+SERIES, COLORS = ("reproduced", "paper"), ("tab:blue", "tab:gray")
+Curves = dict[str, dict[str, list[tuple[int, float]]]]
+
+
+def figure_columns(name: str) -> list[str]:
+    """What a table's figure compares: the average of benchmark tables, else every column."""
+    paper = PAPER_TABLES[name]
+    if paper.average_column and name != "ensemble_merging":
+        return [paper.average_column]
+    return [c for c in paper.columns if c != paper.average_column]
+
+
+def read_built(csv: Path) -> Built:
+    """A table as ``reports.tables`` wrote it (long csv: row, column, reproduced, reason)."""
+    paper = PAPER_TABLES[csv.stem]
+    cells = pd.read_csv(csv, dtype={"row": str, "column": str})
+    values = cells.pivot(index="row", columns="column", values="reproduced")
+    values = values.reindex(index=list(paper.rows), columns=list(paper.columns)).astype(float)
+    cells["reason"] = cells["reason"].fillna("")
+    reasons = {
+        (r, c): why for r, c, why in cells[["row", "column", "reason"]].itertuples(False) if why
+    }
+    return Built(csv.stem, values, reasons)
+
+
+def _grid(n: int, width: float, height: float, **kw) -> tuple[Figure, list[Axes]]:
+    """A figure of ``n`` panels, at most ``PANELS_PER_LINE`` per line; spare panels hidden."""
+    cols = min(n, PANELS_PER_LINE)
+    lines = math.ceil(n / cols)
+    fig = Figure(figsize=(width * cols, height * lines), layout="constrained")
+    axes = list(fig.subplots(lines, cols, squeeze=False, **kw).ravel())
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+def draw_bars(
+    ax: Axes, rows: list[str], series: list[tuple[np.ndarray, str]], fmt: str = "%.1f"
+) -> list[int]:
+    """Side-by-side bars per row, one (values, color) per series, each labelled with its value
+    (so a 0 reads as 0); a NaN gets no bar but an "n/a" mark. Missing values per series."""
+    x = np.arange(len(rows))
+    missing = []
+    for i, (values, color) in enumerate(series):
+        at = x + (i - (len(series) - 1) / 2) * BAR
+        present = ~np.isnan(values)
+        bars = ax.bar(at[present], values[present], BAR, color=color)
+        ax.bar_label(bars, fmt=fmt, size=7, padding=1)
+        for pos in at[~present]:
+            ax.annotate("n/a", (pos, 0), (0, 2), textcoords="offset points", ha="center", size=8)
+        missing.append(int((~present).sum()))
+    ax.set_xticks(x, [ROW_LABELS.get(r, r) for r in rows], rotation=30, ha="right")
+    ax.set_ylim(bottom=0)  # every score and perplexity is >= 0; the axis stays put when all n/a
+    return missing
+
+
+def table_figure(built: Built, path: Path) -> Path:
+    """Grouped bars, reproduced vs paper per row, one panel per compared column."""
+    paper = PAPER_TABLES[built.name]
+    theirs = as_frame(built.name)
+    columns = figure_columns(built.name)
+    rows = list(paper.rows)
+    fig, axes = _grid(len(columns), 0.8 * len(rows) + 1.5, 3.6)
+    missing = np.zeros(2, dtype=int)
+    for ax, column in zip(axes, columns, strict=True):
+        ours = built.values.loc[rows, column].to_numpy(dtype=float)
+        paper_values = theirs.loc[rows, column].to_numpy(dtype=float)
+        series = [(ours, COLORS[0]), (paper_values, COLORS[1])]
+        missing += draw_bars(ax, rows, series, f"%.{min(paper.decimals, 2)}f")
+        ax.set_title(COLUMN_LABELS.get(column, column))
+    keys = [Patch(color=color, label=label) for label, color in zip(SERIES, COLORS, strict=True)]
+    fig.legend(handles=keys, loc="outside upper right", fontsize=8)
+    better = "higher" if paper.higher_is_better else "lower"
+    fig.suptitle(f"{built.name}: {paper.paper_label} ({better} is better)\n{paper.metric}")
+    if missing.any():
+        fig.supxlabel(
+            f"n/a: {missing[0]} reproduced and {missing[1]} paper values missing; "
+            f"reasons in {built.name}.md",
+            fontsize=8,
+        )
+    return _save(fig, path)
+
+
+def train_histories(layout: Layout) -> Curves:
+    """Per ``train`` run (the newest per run name): its step-indexed losses from MLflow."""
+    runs = search(
+        layout, filter_string="tags.stage = 'train'", order_by=["attributes.start_time DESC"]
+    )
+    if runs.empty:
+        return {}
+    runs = runs.drop_duplicates("tags.mlflow.runName", keep="first")
+    client = MlflowClient(layout.tracking_uri)
+    return {
+        name: {
+            key: sorted((m.step, m.value) for m in client.get_metric_history(run_id, key))
+            for key in LOSSES
+        }
+        for run_id, name in zip(runs["run_id"], runs["tags.mlflow.runName"], strict=True)
+    }
+
+
+def training_curves(layout: Layout, path: Path) -> Path | None:
+    """CLM vs distill loss per step, one panel per ``train:<variant>`` run; None if none ran."""
+    curves = train_histories(layout)
+    if not curves:
+        return None
+    fig, axes = _grid(len(curves), 4.2, 3.0, sharey=True)
+    for ax, (name, losses) in zip(axes, sorted(curves.items()), strict=True):
+        for key, (label, style) in LOSSES.items():
+            if losses[key]:
+                steps, values = zip(*losses[key], strict=True)
+                ax.plot(steps, values, style, label=label)
+        ax.set_title(name)
+        ax.set_xlabel("step")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(fontsize=8)
+    axes[0].set_ylabel("loss")
+    fig.suptitle(f"{layout.cfg.name}: training losses per step (MLflow train runs)")
+    return _save(fig, path)
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    """PNG through the Agg canvas, written beside ``path`` and renamed: never half a file."""
+    FigureCanvasAgg(fig)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fig.savefig(tmp, format="png", dpi=100)
+    tmp.rename(path)
+    return path
+
+
+def main() -> None:
+    p = cli.parser("Draw every rendered table beside the paper, and the training curves (PNG).")
+    _, layout = cli.load(p.parse_args())
+    check_store(layout)  # an unreadable store fails before anything is drawn
+    csvs = [layout.tables / f"{name}.csv" for name in PAPER_TABLES]
+    if not any(csv.is_file() for csv in csvs):
+        raise SuiteError(f"no tables under {layout.tables}: run `make tables`")
+    with writing(layout.tables):
+        for csv in csvs:
+            if csv.is_file():
+                print(table_figure(read_built(csv), csv.with_suffix(".png")))
+            else:
+                print(f"{csv.stem}.png: {csv.name} not rendered yet (run `make tables`)")
+        curves = training_curves(layout, layout.tables / "training_curves.png")
+    print(curves or "training_curves.png: no train runs yet (run `make train`)")
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,148 @@
+"""One page per config, ``$(RUNS)/<name>/report.md``: what was reproduced and what produced it.
+
+A reproduction is only checkable with its inputs: the page holds every table (the markdown
+``reports.tables`` wrote) with its figure, the validated config, the version of every locked
+package as actually installed (a drifted environment shows here, not in the numbers) and the
+wall time per stage from the MLflow runs' start and end times. The time per stage is printed
+too, so ``make reproduce`` ends with it.
+Usage: ``python -m reports.summary --config configs/tiny.yaml``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from configs import cli
+from configs.layout import Layout
+from configs.schema import SuiteConfig
+from reports.paper import PAPER_TABLES
+from reports.tables import search, writing
+
+LOCK = Path(__file__).resolve().parents[1] / "requirements.lock"
+
+
+def _duration(seconds: float) -> str:
+    """``1h 02m 03s`` / ``4m 05s`` / ``6.7s``: readable at any scale."""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+
+
+def stage_times(layout: Layout) -> pd.DataFrame:
+    """Runs, unfinished runs and wall time (summed over finished runs) per stage.
+
+    Stages of a sub-experiment read ``<sub>/<stage>``; rows follow the order stages first ran.
+    """
+    runs = search(layout)
+    if runs.empty:
+        return pd.DataFrame(columns=["stage", "runs", "unfinished", "wall"])
+    blank = pd.Series("", index=runs.index)
+    sub = runs.get("tags.sub", blank).fillna("")
+    stage = runs.get("tags.stage", blank).fillna("")
+    frame = pd.DataFrame(
+        {
+            "stage": (sub + "/").where(sub != "", "") + stage,
+            "start": runs["start_time"],
+            "seconds": (runs["end_time"] - runs["start_time"]).dt.total_seconds(),
+        }
+    )
+    grouped = frame.groupby("stage").agg(
+        first=("start", "min"),
+        runs=("start", "size"),
+        unfinished=("seconds", lambda s: int(s.isna().sum())),
+        seconds=("seconds", "sum"),
+    )
+    grouped = grouped.sort_values("first").reset_index()
+    grouped["wall"] = grouped["seconds"].map(_duration)
+    return grouped[["stage", "runs", "unfinished", "wall"]]
+
+
+def package_versions(lock: Path = LOCK) -> pd.DataFrame:
+    """Every package pinned in ``lock``: the locked and the installed version."""
+    rows = []
+    for line in lock.read_text().splitlines():
+        spec = line.split("#", 1)[0].split(";", 1)[0].strip()
+        name, sep, locked = spec.partition("==")
+        if not sep:
+            continue
+        try:
+            installed = metadata.version(name.split("[", 1)[0].strip())
+        except metadata.PackageNotFoundError:
+            installed = "not installed"
+        rows.append({"package": name.strip(), "locked": locked.strip(), "installed": installed})
+    return pd.DataFrame(rows, columns=["package", "locked", "installed"])
+
+
+def _tables_section(layout: Layout) -> list[str]:
+    """Each table's markdown (headings one level down) and its figure, linked relatively."""
+    lines = ["## Tables", ""]
+    for name in PAPER_TABLES:
+        md, png = layout.tables / f"{name}.md", layout.tables / f"{name}.png"
+        if not md.is_file():
+            lines += [f"### {name}", "", "_not rendered yet: run `make tables`_", ""]
+            continue
+        lines += [re.sub(r"^#", "###", md.read_text(), flags=re.M), ""]
+        if png.is_file():
+            lines += [f"![{name}]({png.relative_to(layout.root).as_posix()})", ""]
+    return lines
+
+
+def report(cfg: SuiteConfig, layout: Layout, times: pd.DataFrame) -> str:
+    """The page: tables and figures, training curves, time per stage, config, environment."""
+    curves = layout.tables / "training_curves.png"
+    packages = package_versions()
+    drifted = packages[packages["locked"] != packages["installed"]]
+    lines = [f"# Reproduction report: {cfg.name}", "", *_tables_section(layout)]
+    lines += ["## Training curves", ""]
+    lines += [
+        f"![training curves]({curves.relative_to(layout.root).as_posix()})"
+        if curves.is_file()
+        else "_no training curves yet: run `make train`, then `make tables`_",
+        "",
+        "## Time per stage (sum of each stage's MLflow run durations)",
+        "",
+        times.to_markdown(index=False) if not times.empty else "_no MLflow runs yet_",
+        "",
+        "## Config (validated)",
+        "",
+        "```yaml",
+        yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False).rstrip(),
+        "```",
+        "",
+        "## Environment",
+        "",
+        f"Python {sys.version.split()[0]}; {len(packages) - len(drifted)} of {len(packages)} "
+        f"packages of requirements.lock installed at their locked version.",
+        "",
+    ]
+    if not drifted.empty:
+        lines += ["Not at the locked version:", "", drifted.to_markdown(index=False), ""]
+    lines += ["<details><summary>All packages</summary>", "", packages.to_markdown(index=False)]
+    return "\n".join([*lines, "", "</details>", ""])
+
+
+def main() -> None:
+    p = cli.parser("Write RUNS/<name>/report.md and print the time per stage.")
+    cfg, layout = cli.load(p.parse_args())
+    times = stage_times(layout)
+    path = layout.root / "report.md"
+    with writing(layout.root):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(report(cfg, layout, times))
+        tmp.rename(path)
+    print(path)
+    print(f"time per stage ({cfg.name}):")
+    print(times.to_string(index=False) if not times.empty else "no MLflow runs yet")
+
+
+if __name__ == "__main__":
+    cli.run(main)
