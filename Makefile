@@ -93,7 +93,8 @@ toolchains: setup ## which of the 10 MultiPL-E languages can run here
 toolchains-install: setup ## apt-install the missing MultiPL-E toolchains (root)
 	$(PY) -m evaluation.code.toolchains --install
 
-bench: setup ## speed benchmarks, side by side ratios (alignment, distill loss, represent)
+bench: setup ## speed benchmarks, side by side ratios (alignment, represent, distill loss, step)
 	$(PY) -m fusion.bench_align
 	$(PY) -m fusion.bench_represent
 	$(PY) -m training.bench_loss
+	$(PY) -m training.bench_train

@@ -132,7 +132,7 @@ def shard_dir(out: Path, index: int) -> Path:
 
 def represent_model(cfg: SuiteConfig, layout: Layout, spec: ModelSpec) -> Path:
     """Represent every block with ``spec``; this rank's shards only, resumable."""
-    state = PartialState()
+    state = PartialState(cpu=not torch.cuda.is_available())  # else CPU ranks each run alone
     out = layout.representation(spec.name)
     if (out / "meta.json").exists():
         return out

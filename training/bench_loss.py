@@ -1,14 +1,16 @@
 """Benchmark the sparse distillation losses against the dense reference form.
 
 Times forward+backward (median over ``repeats`` after one warm-up run) at the machine's
-default torch thread count, checks that value and gradient agree, and counts how many
-B×T×V-sized tensors each form allocates (op outputs seen by a dispatch mode: a proxy for
-peak memory, which CPU torch does not report; scratch memory inside one op is not seen).
-Run ``python -m training.bench_loss`` to print the table.
+default torch thread count, checks that value and gradient agree, measures the peak extra
+memory of one forward+backward (CPU torch keeps no peak counter: ``torch.profiler``'s
+allocation and free events are summed in order; the input logits are not counted, the
+gradient is), and counts how many B×T×V-sized tensors each form allocates (op outputs seen
+by a dispatch mode). Run ``python -m training.bench_loss`` to print the table.
 """
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import time
 from collections.abc import Callable
@@ -16,6 +18,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch.profiler import ProfilerActivity, profile
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from training.losses import clm_loss, dense_distill_ce, sparse_distill_ce, sparse_distill_kl
@@ -72,10 +75,24 @@ def _count_large(loss_fn: LossOnLogits, logits: torch.Tensor) -> int:
     return counter.count
 
 
+def _peak_extra_bytes(loss_fn: LossOnLogits, logits: torch.Tensor) -> int:
+    """Peak bytes allocated above the start during one forward+backward, from the profiler.
+
+    Each allocation or free is reported as the self memory of the op that made it; summing
+    them in start order gives the live total over time.
+    """
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        _value_and_grad(loss_fn, logits)
+    events = sorted(
+        (e for e in prof.events() if e.self_cpu_memory_usage), key=lambda e: e.time_range.start
+    )
+    return max(itertools.accumulate((e.self_cpu_memory_usage for e in events), initial=0))
+
+
 def _compare(
     name: str, dense: LossOnLogits, sparse: LossOnLogits, logits: torch.Tensor, repeats: int
 ) -> dict[str, Any]:
-    """One table row: timings, ratio, agreement and B×T×V allocation counts."""
+    """One table row: timings, peak extra memory, agreement and B×T×V allocation counts."""
     dense_value, dense_grad = _value_and_grad(dense, logits)
     sparse_value, sparse_grad = _value_and_grad(sparse, logits)
     dense_s = _median_seconds(dense, logits, repeats)
@@ -85,6 +102,8 @@ def _compare(
         "dense_s": dense_s,
         "sparse_s": sparse_s,
         "ratio": dense_s / sparse_s,
+        "dense_peak_bytes": _peak_extra_bytes(dense, logits),
+        "sparse_peak_bytes": _peak_extra_bytes(sparse, logits),
         "max_abs_diff_value": (dense_value - sparse_value).abs().item(),
         "max_abs_diff_grad": (dense_grad.float() - sparse_grad.float()).abs().max().item(),
         "dense_bxtxv_allocs": _count_large(dense, logits),
@@ -116,7 +135,8 @@ def bench_loss(
 
     Returns:
         One dict per case with ``name``, ``dense_s``, ``sparse_s``, ``ratio`` (dense/sparse),
-        ``max_abs_diff_value``, ``max_abs_diff_grad`` and the B×T×V allocation counts.
+        ``dense_peak_bytes``, ``sparse_peak_bytes``, ``max_abs_diff_value``,
+        ``max_abs_diff_grad`` and the B×T×V allocation counts.
     """
     gen = torch.Generator().manual_seed(0)
     logits = 3 * torch.randn(B, T, V, generator=gen)  # (B, T, V) fp32
@@ -154,12 +174,16 @@ def bench_loss(
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    header = f"{'case':<44}{'dense s':>9}{'sparse s':>10}{'ratio':>7}"
-    print(header + f"{'|Δvalue|':>10}{'|Δgrad|':>10}{'BTV allocs d/s':>16}")
+    print("speed = dense s / sparse s; memory = sparse / dense peak extra MiB (torch.profiler)")
+    header = f"{'case':<44}{'dense s':>9}{'sparse s':>10}{'speed':>7}{'peak MiB d/s':>14}"
+    print(header + f"{'memory':>8}{'|Δvalue|':>10}{'|Δgrad|':>10}{'BTV allocs d/s':>16}")
     for row in rows:
+        dense_mib, sparse_mib = row["dense_peak_bytes"] / 2**20, row["sparse_peak_bytes"] / 2**20
+        peaks = f"{dense_mib:.0f}/{sparse_mib:.0f}"
         allocs = f"{row['dense_bxtxv_allocs']}/{row['sparse_bxtxv_allocs']}"
         print(
             f"{row['name']:<44}{row['dense_s']:>9.3f}{row['sparse_s']:>10.3f}{row['ratio']:>7.2f}"
+            f"{peaks:>14}{sparse_mib / dense_mib:>8.2f}"
             f"{row['max_abs_diff_value']:>10.1e}{row['max_abs_diff_grad']:>10.1e}{allocs:>16}"
         )
 

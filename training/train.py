@@ -6,7 +6,9 @@ the EM and AvgCE ablations, ``kd`` with the teacher's top-k), trained with λ =
 All settings come from ``cfg.training`` (accelerate and DeepSpeed through the Trainer's own
 arguments). Checkpoints go to ``<out>/checkpoints``; a re-run resumes from the newest
 complete one. The final model is saved atomically to ``<out>/model``, then ``meta.json``
-marks the variant done and the MLflow run ``train:<variant>`` is logged from rank 0.
+marks the variant done and the MLflow run ``train:<variant>`` is logged from rank 0. Fused
+data that does not fit the target (another tokenizer's ids, targets for other positions) and
+a checkpoint of another model are refused before any step, with one line naming the fix.
 Usage: ``python -m training.train --config configs/tiny.yaml [--variant NAME]``.
 """
 
@@ -18,9 +20,10 @@ import shutil
 from pathlib import Path
 
 import mlflow
+import pyarrow.compute as pc
 import torch
 from datasets import Dataset
-from transformers import TrainingArguments
+from transformers import PreTrainedModel, TrainingArguments
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
 from configs import cli
@@ -42,6 +45,8 @@ TARGET_COLUMNS = ["input_ids", "target_ids", "target_probs", "target_len"]
 # its ``latest`` tag after the model and optimizer states of ``global_step*/``.
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "latest")
 OPTIMIZER_FILES = ("optimizer.pt", "latest")
+# A checkpoint is resumable into the target only if these entries of its config.json agree.
+MODEL_IDENTITY = ("model_type", "vocab_size", "hidden_size", "num_hidden_layers")
 
 
 def TRAIN_VARIANTS(cfg: SuiteConfig) -> list[str]:
@@ -63,11 +68,44 @@ def say(message: str) -> None:
         print(message, flush=True)
 
 
-def training_data(layout: Layout, variant: str) -> Dataset:
-    """The variant's fused blocks; ``clm`` gets the same blocks' tokens without targets."""
-    if variant == CLM:
-        return load_fused(layout, MAIN_VARIANT).select_columns(["input_ids"]).with_format("numpy")
-    return load_fused(layout, variant).select_columns(TARGET_COLUMNS).with_format("numpy")
+def training_data(layout: Layout, variant: str, vocab_size: int) -> Dataset:
+    """The variant's fused blocks, checked against the target's vocabulary.
+
+    ``clm`` gets the same blocks' tokens as ``fusellm``, without targets.
+    """
+    name = MAIN_VARIANT if variant == CLM else variant
+    data = load_fused(layout, name)
+    check_fused(data, vocab_size, layout.fused(name))
+    columns = ["input_ids"] if variant == CLM else TARGET_COLUMNS
+    return data.select_columns(columns).with_format("numpy")
+
+
+def check_fused(data: Dataset, vocab_size: int, path: Path) -> None:
+    """Refuse fused blocks that do not fit the target before a step is spent on them.
+
+    Targets fused for another tokenizer hold ids beyond the target's logits, or target lists
+    for other positions than the tokens; either would crash mid-run or train on garbage. The
+    checks run on the flat Arrow columns (no Python loop over rows), so they stay cheap.
+    """
+    table, fix = data.data.table, f"delete {path} and re-run `make fuse`"
+    for column in ("input_ids", "target_ids"):
+        bounds = pc.min_max(pc.list_flatten(table[column]))
+        low, high = bounds["min"].as_py() or 0, bounds["max"].as_py() or 0
+        if low < 0 or high >= vocab_size:
+            raise SuiteError(
+                f"{path} has {column} in [{low}, {high}] but the target has {vocab_size} "
+                f"tokens (fused for another tokenizer?): {fix}"
+            )
+    tokens = pc.list_value_length(table["input_ids"])
+    rows = pc.sum(pc.not_equal(pc.list_value_length(table["target_len"]), tokens)).as_py()
+    entries = pc.sum(pc.list_flatten(table["target_len"])).as_py() or 0
+    stored = {len(pc.list_flatten(table[c])) for c in ("target_ids", "target_probs")}
+    if rows or stored != {entries}:
+        raise SuiteError(
+            f"{path} has targets for other positions than its input_ids ({rows} of "
+            f"{len(table)} blocks differ in length; {entries} target entries listed, "
+            f"{sorted(stored)} stored): {fix}"
+        )
 
 
 def training_arguments(cfg: SuiteConfig, out: Path) -> TrainingArguments:
@@ -132,6 +170,29 @@ def last_complete_checkpoint(checkpoints: Path) -> Path | None:
     return Path(last) if last else None
 
 
+def check_checkpoint(checkpoint: Path, model: PreTrainedModel) -> None:
+    """Refuse to resume a checkpoint of another model (its weights and optimizer would not fit).
+
+    Such a directory is left by an earlier run with another target under the same RUNS;
+    it may hold hours of that run's progress, so deleting it is left to the user.
+    """
+    try:
+        saved = json.loads((checkpoint / "config.json").read_text())
+    except (OSError, ValueError):
+        saved = {}
+    ours = model.config.to_dict()
+    diff = [
+        f"{k} {saved.get(k)} vs {ours.get(k)}"
+        for k in MODEL_IDENTITY
+        if saved.get(k) != ours.get(k)
+    ]
+    if diff:
+        raise SuiteError(
+            f"checkpoint {checkpoint} is of another model than the target ({', '.join(diff)}): "
+            f"delete {checkpoint.parent} to train from the start"
+        )
+
+
 def save_final(trainer: FusionTrainer, final: Path) -> None:
     """Save model and tokenizer to ``final`` atomically; rank 0 writes, every rank joins.
 
@@ -181,13 +242,14 @@ def train_variant(cfg: SuiteConfig, layout: Layout, variant: str) -> Path:
     if (out / "meta.json").exists():
         return out
     clm_weight = 1.0 if variant == CLM else cfg.training.clm_weight
-    data = training_data(layout, variant)
+    tokenizer, model = load_model(cfg.models.target, layout, torch.device("cpu"))
+    data = training_data(layout, variant, model.config.vocab_size)
     args = training_arguments(cfg, out)
     with args.main_process_first(local=False, desc="checkpoint check"):
         resume = last_complete_checkpoint(Path(args.output_dir))
     if resume:
+        check_checkpoint(resume, model)
         say(f"resuming from {resume.name}")
-    tokenizer, model = load_model(cfg.models.target, layout, torch.device("cpu"))
     pad = next(i for i in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0) if i is not None)
     trainer = FusionTrainer(
         model=model,
