@@ -12,6 +12,13 @@ from configs.loader import load_config
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def store_under_runs(monkeypatch) -> None:
+    """Blank a user's ``MLFLOW_TRACKING_URI`` in every test (restored afterwards), so each
+    layout logs to the sqlite store under its own RUNS, never to an outside server."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "")
+
+
 @pytest.fixture(scope="session")
 def micro_cfg():
     return load_config(ROOT / "configs/micro.yaml")

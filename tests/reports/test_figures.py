@@ -25,13 +25,6 @@ PNG = b"\x89PNG\r\n\x1a\n"
 STEPS = (1, 2, 3)
 
 
-@pytest.fixture(autouse=True)
-def store_under_runs(monkeypatch) -> None:
-    """``mlflow.set_tracking_uri`` exports ``MLFLOW_TRACKING_URI``, which ``Layout`` prefers:
-    blank it (restored afterwards), so each layout uses the sqlite store under its RUNS."""
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", "")
-
-
 @pytest.fixture(scope="module")
 def store(micro_cfg, tmp_path_factory) -> Layout:
     """Eval runs (target, CLM, FuseLLM; a pythia one) and train runs with loss histories."""

@@ -24,13 +24,6 @@ MAINS = [tables.main, figures.main, summary.main]
 NOBODY = 65534
 
 
-@pytest.fixture(autouse=True)
-def store_under_runs(monkeypatch) -> None:
-    """``mlflow.set_tracking_uri`` exports ``MLFLOW_TRACKING_URI``, which ``Layout`` prefers:
-    blank it (restored afterwards), so each layout uses the sqlite store under its RUNS."""
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", "")
-
-
 @pytest.fixture(scope="module")
 def store(micro_cfg, tmp_path_factory) -> Layout:
     """A store with one eval run."""
