@@ -54,6 +54,17 @@ def resolve_model(cfg: SuiteConfig, layout: Layout, model: str) -> tuple[str, st
     )
 
 
+def model_lineage(layout: Layout, name: str) -> dict[str, str]:
+    """``variant`` and ``seed`` tags: a trained model's from its ``meta.json``, so the tables
+    pool a variant's seeds; any other model is its own variant."""
+    from training.train import lineage
+
+    meta = layout.trained(name) / "meta.json"
+    if not meta.is_file():
+        return {"variant": name, "seed": ""}
+    return lineage(json.loads(meta.read_text()))
+
+
 def plan_tasks(cfg: SuiteConfig, suites: list[str], only: list[str] | None) -> dict[str, list]:
     """Harness tasks per selected suite, restricted to `only` when given."""
     plan = {s: lm_eval_tasks(s, cfg.is_tiny) for s in suites if s in SUITES}
@@ -126,6 +137,7 @@ def evaluate(
     params |= {"suites": ",".join(chosen), "tasks": ",".join(tasks or [])}
     outcomes: dict[str, dict] = {}
     with tracking.stage_run(layout, "eval", name, params):
+        mlflow.set_tags(model_lineage(layout, name))
         mlflow.set_tags({"harness": "lm_eval", "harness_version": lm_eval.__version__})
         for suite in chosen:
             if suite == "multiple":
@@ -146,10 +158,11 @@ def evaluate(
 
 def evaluate_all(cfg: SuiteConfig, layout: Layout, device: str) -> list[str]:
     """Every config model and every finished trained variant, each once (``done.json``)."""
-    from training.train import TRAIN_VARIANTS
+    from training.train import replica, train_runs
 
     names = [s.name for s in cfg.models.all()]
-    names += [v for v in TRAIN_VARIANTS(cfg) if (layout.trained(v) / "meta.json").exists()]
+    trained = [replica(cfg, v, s) for v, s in train_runs(cfg)]
+    names += [v for v in trained if (layout.trained(v) / "meta.json").exists()]
     for name in names:
         done = layout.evaluation(name) / "done.json"
         if done.exists():

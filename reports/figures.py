@@ -47,16 +47,19 @@ def figure_columns(name: str) -> list[str]:
 
 
 def read_built(csv: Path) -> Built:
-    """A table as ``reports.tables`` wrote it (long csv: row, column, reproduced, reason)."""
+    """A table as ``reports.tables`` wrote it (long csv: row, column, reproduced, std, reason)."""
     paper = PAPER_TABLES[csv.stem]
     cells = pd.read_csv(csv, dtype={"row": str, "column": str})
-    values = cells.pivot(index="row", columns="column", values="reproduced")
-    values = values.reindex(index=list(paper.rows), columns=list(paper.columns)).astype(float)
+
+    def grid(field: str) -> pd.DataFrame:
+        frame = cells.pivot(index="row", columns="column", values=field)
+        return frame.reindex(index=list(paper.rows), columns=list(paper.columns)).astype(float)
+
     cells["reason"] = cells["reason"].fillna("")
     reasons = {
         (r, c): why for r, c, why in cells[["row", "column", "reason"]].itertuples(False) if why
     }
-    return Built(csv.stem, values, reasons)
+    return Built(csv.stem, grid("reproduced"), reasons, grid("std"))
 
 
 def _grid(n: int, width: float, height: float, **kw) -> tuple[Figure, list[Axes]]:
@@ -71,16 +74,24 @@ def _grid(n: int, width: float, height: float, **kw) -> tuple[Figure, list[Axes]
 
 
 def draw_bars(
-    ax: Axes, rows: list[str], series: list[tuple[np.ndarray, str]], fmt: str = "%.1f"
+    ax: Axes,
+    rows: list[str],
+    series: list[tuple[np.ndarray, str]],
+    fmt: str = "%.1f",
+    errors: np.ndarray | None = None,
 ) -> list[int]:
     """Side-by-side bars per row, one (values, color) per series, each labelled with its value
-    (so a 0 reads as 0); a NaN gets no bar but an "n/a" mark. Missing values per series."""
+    (so a 0 reads as 0); a NaN gets no bar but an "n/a" mark. ``errors`` (std over seeds) are
+    drawn on the first series. Missing values per series."""
     x = np.arange(len(rows))
     missing = []
     for i, (values, color) in enumerate(series):
         at = x + (i - (len(series) - 1) / 2) * BAR
         present = ~np.isnan(values)
-        bars = ax.bar(at[present], values[present], BAR, color=color)
+        yerr = None
+        if i == 0 and errors is not None and not np.isnan(errors[present]).all():
+            yerr = np.nan_to_num(errors[present])
+        bars = ax.bar(at[present], values[present], BAR, color=color, yerr=yerr, capsize=2)
         ax.bar_label(bars, fmt=fmt, size=7, padding=1)
         for pos in at[~present]:
             ax.annotate("n/a", (pos, 0), (0, 2), textcoords="offset points", ha="center", size=8)
@@ -102,7 +113,12 @@ def table_figure(built: Built, path: Path) -> Path:
         ours = built.values.loc[rows, column].to_numpy(dtype=float)
         paper_values = theirs.loc[rows, column].to_numpy(dtype=float)
         series = [(ours, COLORS[0]), (paper_values, COLORS[1])]
-        missing += draw_bars(ax, rows, series, f"%.{min(paper.decimals, 2)}f")
+        spread = (
+            built.spread.loc[rows, column].to_numpy(dtype=float)
+            if built.spread is not None
+            else None
+        )
+        missing += draw_bars(ax, rows, series, f"%.{min(paper.decimals, 2)}f", spread)
         ax.set_title(COLUMN_LABELS.get(column, column))
     keys = [Patch(color=color, label=label) for label, color in zip(SERIES, COLORS, strict=True)]
     fig.legend(handles=keys, loc="outside upper right", fontsize=8)

@@ -44,8 +44,10 @@ def formatted(built: Built, bold: tuple[str, str] = ("**", "**")) -> pd.DataFram
     out = pd.DataFrame("", index=v.index, columns=v.columns)
     for row in v.index:
         for col in v.columns:
-            x = v.loc[row, col]
+            x, sd = v.loc[row, col], built.std(row, col)
             text = _fmt(x, paper.decimals)
+            if not math.isnan(sd):
+                text += f" ± {sd:.{paper.decimals}f}"
             base = v.loc["llama2", col] if "llama2" in v.index else math.nan
             if row in GAIN_ROWS and not math.isnan(x) and not math.isnan(base) and base:
                 text += f" ({(x - base) / abs(base) * 100:+.2f}%)"
@@ -56,7 +58,11 @@ def formatted(built: Built, bold: tuple[str, str] = ("**", "**")) -> pd.DataFram
 
 
 def claims(built: Built) -> pd.DataFrame:
-    """Each ordering claim of the paper: does it hold in the paper and in this run?"""
+    """Each ordering claim of the paper: does it hold in the paper and in this run?
+
+    With several seeds a reproduced claim "holds" only when the means differ by more than the
+    two standard deviations together; a smaller difference in the claimed direction is
+    "within spread"."""
     paper = PAPER_TABLES[built.name]
     ours, theirs = built.values, as_frame(built.name)
     better = (lambda a, b: a > b) if paper.higher_is_better else (lambda a, b: a < b)
@@ -70,19 +76,28 @@ def claims(built: Built) -> pd.DataFrame:
                     f"{ROW_LABELS.get(lo, lo)}",
                     "column": col,
                     "paper": _verdict(theirs, hi, lo, col, better),
-                    "reproduced": _verdict(ours, hi, lo, col, better),
+                    "reproduced": _verdict(ours, hi, lo, col, better, built),
                 }
             )
     return pd.DataFrame(rows)
 
 
-def _verdict(frame: pd.DataFrame, hi: str, lo: str, col: str, better) -> str:
+def _verdict(
+    frame: pd.DataFrame, hi: str, lo: str, col: str, better, built: Built | None = None
+) -> str:
     if hi not in frame.index or lo not in frame.index:
         return "missing"
     a, b = frame.loc[hi, col], frame.loc[lo, col]
     if math.isnan(a) or math.isnan(b):
         return "missing"
-    return "holds" if better(a, b) else "fails"
+    if not better(a, b):
+        return "fails"
+    noise = (
+        sum(s for s in (built.std(hi, col), built.std(lo, col)) if not math.isnan(s))
+        if built
+        else 0
+    )
+    return "holds" if abs(a - b) > noise else "within spread"
 
 
 def long_form(built: Built) -> pd.DataFrame:
@@ -94,6 +109,7 @@ def long_form(built: Built) -> pd.DataFrame:
                 "row": r,
                 "column": c,
                 "reproduced": built.values.loc[r, c],
+                "std": built.std(r, c),
                 "paper": theirs.loc[r, c],
                 "reason": built.reasons.get((r, c), ""),
             }

@@ -38,13 +38,21 @@ PYTHIA = "pythia"
 STORE_WAIT_S = 10.0  # how long a read waits on a writer before the store counts as held
 
 
+Samples = dict[str, float]  # seed tag -> value ("" for a model that is not seeded)
+
+
 @dataclass(frozen=True)
 class Built:
-    """One reproduced table: values (NaN where missing) and the reason per missing cell."""
+    """One reproduced table: values (mean over seeds, NaN where missing), their spread
+    (standard deviation over seeds, NaN with one seed) and the reason per missing cell."""
 
     name: str
     values: pd.DataFrame
     reasons: dict[tuple[str, str], str]
+    spread: pd.DataFrame | None = None
+
+    def std(self, row: str, column: str) -> float:
+        return math.nan if self.spread is None else float(self.spread.loc[row, column])
 
 
 def row_models(cfg: SuiteConfig) -> dict[str, str]:
@@ -126,7 +134,9 @@ def eval_runs(layout: Layout) -> pd.DataFrame:
     )
     if runs.empty:
         return runs
-    runs["tags.sub"] = runs.get("tags.sub", pd.Series(index=runs.index)).fillna("")
+    for tag in ("sub", "seed", "variant"):
+        runs[f"tags.{tag}"] = runs.get(f"tags.{tag}", pd.Series(index=runs.index)).fillna("")
+    runs.loc[runs["tags.variant"] == "", "tags.variant"] = runs["tags.model"]  # older runs
     return runs.drop_duplicates(["tags.sub", "tags.model"], keep="first")
 
 
@@ -151,16 +161,20 @@ def writing(target: Path) -> Iterator[None]:
         raise SuiteError(f"cannot write under {target}: {err.strerror or err}{what}") from None
 
 
-def _lookup(runs: pd.DataFrame, sub: str, model: str, key: str) -> tuple[float, str | None]:
+def _lookup(runs: pd.DataFrame, sub: str, model: str, key: str) -> tuple[Samples, str | None]:
+    """The metric ``key`` of every seed of ``model`` (its eval runs share ``tags.variant``)."""
     if runs.empty:
-        return math.nan, "no eval runs: run `make eval`"
-    match = runs[(runs["tags.sub"] == sub) & (runs["tags.model"] == model)]
+        return {}, "no eval runs: run `make eval`"
+    match = runs[(runs["tags.sub"] == sub) & (runs["tags.variant"] == model)]
     if match.empty:
-        return math.nan, f"no eval run of '{model}'"
-    value = match.iloc[0].get(f"metrics.{key}", math.nan)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return math.nan, f"'{model}' has no metric {key}"
-    return float(value), None
+        return {}, f"no eval run of '{model}'"
+    column = match.get(f"metrics.{key}", pd.Series(math.nan, index=match.index))
+    samples = {
+        seed: _scale(key, float(v))
+        for seed, v in zip(match["tags.seed"], column, strict=True)
+        if v is not None and not math.isnan(v)
+    }
+    return (samples, None) if samples else ({}, f"'{model}' has no metric {key}")
 
 
 def _scale(key: str, value: float) -> float:
@@ -169,47 +183,49 @@ def _scale(key: str, value: float) -> float:
 
 
 def build(cfg: SuiteConfig, layout: Layout, table: str, runs: pd.DataFrame) -> Built:
-    """The reproduced values of ``table`` (rows and columns as in the paper)."""
+    """The reproduced values of ``table`` (rows and columns as in the paper): the mean and the
+    standard deviation over the seeds each cell was measured with."""
     paper = PAPER_TABLES[table]
     values = pd.DataFrame(math.nan, index=list(paper.rows), columns=list(paper.columns))
+    spread = values.copy()
     reasons: dict[tuple[str, str], str] = {}
     models = row_models(cfg)
     for row in paper.rows:
         for column in paper.columns:
-            value, why = _cell(cfg, layout, table, row, column, models, runs)
-            values.loc[row, column] = value
+            samples, why = _cell(cfg, table, row, column, models, runs)
             if why:
                 reasons[(row, column)] = why
-    return Built(table, values, reasons)
+                continue
+            series = pd.Series(list(samples.values()), dtype=float)
+            values.loc[row, column] = series.mean()
+            spread.loc[row, column] = series.std(ddof=1)  # NaN for a single seed
+    return Built(table, values, reasons, spread)
 
 
-def _cell(cfg, layout, table, row, column, models, runs) -> tuple[float, str | None]:
+def _cell(cfg, table, row, column, models, runs) -> tuple[Samples, str | None]:
     paper = PAPER_TABLES[table]
     if column == paper.average_column:
-        parts = [
-            _cell(cfg, layout, table, row, c, models, runs) for c in paper.columns if c != column
-        ]
+        parts = [_cell(cfg, table, row, c, models, runs) for c in paper.columns if c != column]
         missing = [why for _, why in parts if why]
-        return (
-            (math.nan, f"average needs every column ({missing[0]})")
-            if missing
-            else (sum(v for v, _ in parts) / len(parts), None)
-        )
+        if missing:
+            return {}, f"average needs every column ({missing[0]})"
+        seeds = set.intersection(*(set(samples) for samples, _ in parts))
+        if not seeds:
+            return {}, "average needs one seed measured in every column"
+        return {s: sum(samples[s] for samples, _ in parts) / len(parts) for s in seeds}, None
     if table == "ensemble_merging":
         if cfg.pythia is None:
-            return math.nan, "config has no pythia section"
+            return {}, "config has no pythia section"
         key = metric_key("eval", "perplexity", column, "bits_per_byte")
         return _lookup(runs, PYTHIA, row, key)
     if row not in models:
-        return math.nan, "this config has no such model"
+        return {}, "this config has no such model"
     if table in SUMMARY_TABLES:
         source = SUMMARY_COLUMNS[column]
-        return _cell(cfg, layout, source, row, PAPER_TABLES[source].average_column, models, runs)
+        return _cell(cfg, source, row, PAPER_TABLES[source].average_column, models, runs)
     if table == "table3":
-        return math.nan, "MultiPL-E generation is not wired into `make eval` yet"
-    key = column_metrics(cfg, table)[column]
-    value, why = _lookup(runs, "", models[row], key)
-    return (_scale(key, value), None) if why is None else (value, why)
+        return {}, "MultiPL-E generation is not wired into `make eval` yet"
+    return _lookup(runs, "", models[row], column_metrics(cfg, table)[column])
 
 
 def build_all(cfg: SuiteConfig, layout: Layout, names: list[str] | None = None) -> list[Built]:

@@ -54,6 +54,18 @@ def TRAIN_VARIANTS(cfg: SuiteConfig) -> list[str]:
     return [CLM, *fuse_variants(cfg)]
 
 
+def replica(cfg: SuiteConfig, variant: str, seed: int) -> str:
+    """The name a variant trained with ``seed`` goes by: the variant itself for
+    ``training.seed``, else ``<variant>-seed<seed>`` (its own dir, eval run and MLflow runs)."""
+    return variant if seed == cfg.training.seed else f"{variant}-seed{seed}"
+
+
+def train_runs(cfg: SuiteConfig, variants: list[str] | None = None) -> list[tuple[str, int]]:
+    """(variant, seed) of every training run: each variant once per ``reporting.seeds``, so the
+    tables can show mean ± std over the seeds."""
+    return [(v, s) for s in cfg.reporting.seeds for v in (variants or TRAIN_VARIANTS(cfg))]
+
+
 def check_variant(cfg: SuiteConfig, name: str) -> str:
     """``name`` if it is a training variant, else a one-line error listing the valid ones."""
     valid = TRAIN_VARIANTS(cfg)
@@ -206,13 +218,16 @@ def save_final(trainer: FusionTrainer, final: Path) -> None:
         trainer.save_model(str(tmp))  # the tokenizer too: it is the processing class
 
 
-def summary(variant: str, clm_weight: float, trainer: FusionTrainer, model_dir: Path) -> dict:
+def summary(
+    variant: str, seed: int, clm_weight: float, trainer: FusionTrainer, model_dir: Path
+) -> dict:
     """``meta.json``: what was trained, how far, the last logged losses and throughput."""
     steps = [r for r in trainer.state.log_history if "loss" in r]
     last = steps[-1] if steps else {}
     speeds = [r["tokens_per_s"] for r in steps if "tokens_per_s" in r]
     return {
         "variant": variant,
+        "seed": seed,
         "clm_weight": clm_weight,
         "steps": trainer.state.global_step,
         **{key: last.get(key) for key in ("loss", "clm_loss", "distill_loss")},
@@ -221,26 +236,35 @@ def summary(variant: str, clm_weight: float, trainer: FusionTrainer, model_dir: 
     }
 
 
-def record(layout: Layout, cfg: SuiteConfig, meta: dict, history: list[dict]) -> None:
-    """MLflow run ``train:<variant>``: config, per-step metrics, the model path as a tag."""
+def record(layout: Layout, cfg: SuiteConfig, name: str, meta: dict, history: list[dict]) -> None:
+    """MLflow run ``train:<name>``: config, per-step metrics, the model path as a tag."""
     params = cfg.training.model_dump() | {
         "variant": meta["variant"],
         "clm_weight_used": meta["clm_weight"],
     }
-    with tracking.stage_run(layout, "train", meta["variant"], params=params):
+    with tracking.stage_run(layout, "train", name, params=params):
         tracking.log_history("train", [r for r in history if "loss" in r])
-        mlflow.set_tag("model_path", str(Path(meta["model"]).resolve()))
+        mlflow.set_tags({"model_path": str(Path(meta["model"]).resolve()), **lineage(meta)})
 
 
-def train_variant(cfg: SuiteConfig, layout: Layout, variant: str) -> Path:
-    """Train the target on ``variant``'s data and save it under ``layout.trained(variant)``.
+def lineage(meta: dict) -> dict[str, str]:
+    """Tags that group a variant's seeds: the tables average over runs sharing ``variant``."""
+    return {"variant": meta["variant"], "seed": str(meta.get("seed", ""))}
 
-    Idempotent (``meta.json`` marks a finished variant) and resumable (newest complete
-    checkpoint). Returns the variant's output directory.
+
+def train_variant(cfg: SuiteConfig, layout: Layout, variant: str, seed: int | None = None) -> Path:
+    """Train the target on ``variant``'s data with ``seed`` (default ``training.seed``) and
+    save it under ``layout.trained(replica(...))``.
+
+    Idempotent (``meta.json`` marks a finished run) and resumable (newest complete
+    checkpoint). Returns the run's output directory.
     """
-    out = layout.trained(check_variant(cfg, variant))
+    seed = cfg.training.seed if seed is None else seed
+    name = replica(cfg, check_variant(cfg, variant), seed)
+    out = layout.trained(name)
     if (out / "meta.json").exists():
         return out
+    cfg = cfg.model_copy(update={"training": cfg.training.model_copy(update={"seed": seed})})
     clm_weight = 1.0 if variant == CLM else cfg.training.clm_weight
     tokenizer, model = load_model(cfg.models.target, layout, torch.device("cpu"))
     data = training_data(layout, variant, model.config.vocab_size)
@@ -263,8 +287,8 @@ def train_variant(cfg: SuiteConfig, layout: Layout, variant: str) -> Path:
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     save_final(trainer, out / "model")
     if trainer.is_world_process_zero():
-        meta = summary(variant, clm_weight, trainer, out / "model")
-        record(layout, cfg, meta, trainer.state.log_history)
+        meta = summary(variant, seed, clm_weight, trainer, out / "model")
+        record(layout, cfg, name, meta, trainer.state.log_history)
         (out / "meta.json.tmp").write_text(json.dumps(meta, indent=2))
         (out / "meta.json.tmp").rename(out / "meta.json")
     return out
@@ -275,9 +299,9 @@ def main() -> None:
     p.add_argument("--variant", default=None, help="only this variant (default: all, clm first)")
     args = p.parse_args()
     cfg, layout = cli.load(args)
-    variants = [check_variant(cfg, args.variant)] if args.variant else TRAIN_VARIANTS(cfg)
-    for variant in variants:
-        say(f"trained model ready: {train_variant(cfg, layout, variant) / 'model'}")
+    variants = [check_variant(cfg, args.variant)] if args.variant else None
+    for variant, seed in train_runs(cfg, variants):
+        say(f"trained model ready: {train_variant(cfg, layout, variant, seed) / 'model'}")
 
 
 if __name__ == "__main__":

@@ -62,3 +62,35 @@ def test_columns_map_to_their_own_benchmark_by_name(micro_cfg) -> None:
         assert f"/tiny_bbh_{column}/" in key  # the paper's BBH order is not the harness's
     assert column_metrics(micro_cfg, "table2")["boolq"].endswith("tiny_boolq/acc_none")
     assert "tiny_iwslt2017/bleu" in column_metrics(micro_cfg, "table8")["iwslt2017"]
+
+
+def test_seeds_give_mean_and_std_and_claims_weigh_the_spread(micro_cfg, tmp_path) -> None:
+    """Seeded replicas of a variant (tags variant/seed, as train and eval write them) pool
+    into one cell: mean ± sample std; a claim inside the spread is not called a hold."""
+    layout = Layout.of(micro_cfg, tmp_path)
+    rows = row_models(micro_cfg)
+    keys = column_metrics(micro_cfg, "table2")
+    per_seed = {  # table2 value of every column, per model and seed
+        rows["llama2"]: {"": 0.20},
+        rows["llama2_clm"]: {"42": 0.30, "43": 0.34},
+        rows["fusellm"]: {"42": 0.31, "43": 0.37, "44": 0.40},
+    }
+    for variant, seeds in per_seed.items():
+        for seed, value in seeds.items():
+            name = variant if seed in ("", "42") else f"{variant}-seed{seed}"
+            with tracking.stage_run(layout, "eval", name):
+                mlflow.set_tags({"variant": variant, "seed": seed})
+                mlflow.log_metrics(dict.fromkeys(keys.values(), value))
+    (t2,) = build_all(micro_cfg, layout, ["table2"])
+    fused = [31.0, 37.0, 40.0]
+    mean = sum(fused) / 3
+    std = math.sqrt(sum((x - mean) ** 2 for x in fused) / 2)
+    assert t2.values.loc["fusellm", "average"] == pytest.approx(mean)
+    assert t2.std("fusellm", "arc_easy") == pytest.approx(std)
+    assert t2.values.loc["llama2_clm", "boolq"] == pytest.approx(32.0)
+    assert math.isnan(t2.std("llama2", "boolq"))  # one measurement: no spread
+    verdicts = claims(t2).set_index("claim")["reproduced"]
+    assert verdicts["FuseLLM > Llama-2 CLM"] == "within spread"  # 36 vs 32, stds 4.6 + 2.8
+    assert verdicts["Llama-2 CLM > Llama-2"] == "holds"  # 32 vs 20
+    md = write_table(t2, layout)[1].read_text()
+    assert f"{mean:.2f} ± {std:.2f}" in md

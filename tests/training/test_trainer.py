@@ -29,13 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 MICRO = ROOT / "configs/micro.yaml"
 
 
-def _fresh_runs(fused_world: Layout, tmp_path: Path, monkeypatch) -> Path:
-    """A new RUNS dir sharing the built world and fused targets, with nothing trained.
-
-    ``mlflow.set_tracking_uri`` exports ``MLFLOW_TRACKING_URI``, which ``Layout`` (here and in
-    subprocesses) prefers: blank it, so the new RUNS gets its own store.
-    """
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", "")
+def _fresh_runs(fused_world: Layout, tmp_path: Path) -> Path:
+    """A new RUNS dir sharing the built world and fused targets, with nothing trained (and,
+    through the conftest fixture that blanks ``MLFLOW_TRACKING_URI``, a store of its own)."""
     root = tmp_path / fused_world.cfg.name
     root.mkdir(parents=True)
     for name in ("world", "fuse"):
@@ -106,17 +102,33 @@ def _distill(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> float:
     return sparse_distill_ce(logits, batch["target_ids"], batch["target_probs"], mask).item()
 
 
-def test_fuse_training_lowers_the_distill_loss(
-    target_and_batch, fused_world, tmp_path, monkeypatch
-) -> None:
+def test_fuse_training_lowers_the_distill_loss(target_and_batch, fused_world, tmp_path) -> None:
     model, batch = target_and_batch
     sets = ["training.max_steps=12", "training.lr=1e-2", "training.save_steps=100"]
     cfg = load_config(MICRO, sets)
-    runs = _fresh_runs(fused_world, tmp_path, monkeypatch)
+    runs = _fresh_runs(fused_world, tmp_path)
     out = train.train_variant(cfg, Layout.of(cfg, runs), "fusellm")
     before = _distill(model, batch)
     after = _distill(AutoModelForCausalLM.from_pretrained(out / "model"), batch)
     assert after < 0.9 * before
+
+
+def test_each_seed_trains_its_own_replica(micro_cfg, fused_world, tmp_path) -> None:
+    """``reporting.seeds`` repeats every variant; a seed other than ``training.seed`` gets its
+    own dir and MLflow run, tagged with the variant it replicates, and sees another data order."""
+    cfg = load_config(MICRO, ["reporting.seeds=[42,7]"])
+    layout = Layout.of(cfg, _fresh_runs(fused_world, tmp_path))
+    runs = train.train_runs(cfg)
+    assert len(runs) == 2 * len(train.TRAIN_VARIANTS(cfg)) and ("clm", 7) in runs
+    first, second = (train.train_variant(cfg, layout, "clm", seed) for seed in (42, 7))
+    assert (first.name, second.name) == ("clm", "clm-seed7")
+    assert json.loads((second / "meta.json").read_text())["seed"] == 7
+    a, b = _state_dict(str(first / "model")), _state_dict(str(second / "model"))
+    assert any(not torch.equal(a[k], b[k]) for k in a)
+    tracking_runs = mlflow.search_runs(experiment_names=[cfg.name])
+    tags = tracking_runs.set_index("tags.model")[["tags.variant", "tags.seed"]]
+    assert tags.loc["clm-seed7"].tolist() == ["clm", "7"]
+    assert tags.loc["clm"].tolist() == ["clm", "42"]
 
 
 def test_clm_run_equals_a_plain_trainer(micro_cfg, fused_world, tmp_path) -> None:
@@ -184,10 +196,8 @@ def test_train_variant_saves_logs_and_is_idempotent(
     assert len(_train_runs(fused_world, variant)) == 1
 
 
-def test_kill_9_resumes_from_the_last_complete_checkpoint(
-    fused_world, tmp_path, capsys, monkeypatch
-) -> None:
-    runs = _fresh_runs(fused_world, tmp_path, monkeypatch)
+def test_kill_9_resumes_from_the_last_complete_checkpoint(fused_world, tmp_path, capsys) -> None:
+    runs = _fresh_runs(fused_world, tmp_path)
     overrides = ["training.save_steps=1", "training.max_steps=4"]
     cfg = load_config(MICRO, overrides)
     layout = Layout.of(cfg, runs)
@@ -223,8 +233,8 @@ def test_kill_9_resumes_from_the_last_complete_checkpoint(
     assert [r["step"] for r in final["log_history"] if "loss" in r] == [1, 2, 3, 4]
 
 
-def test_two_processes_train_the_fuse_run(micro_cfg, fused_world, tmp_path, monkeypatch) -> None:
-    runs = _fresh_runs(fused_world, tmp_path, monkeypatch)
+def test_two_processes_train_the_fuse_run(micro_cfg, fused_world, tmp_path) -> None:
+    runs = _fresh_runs(fused_world, tmp_path)
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu"]
     cmd += ["--num_processes", "2", "-m", "training.train", "--config", str(MICRO)]
     cmd += ["--runs", str(runs), "--variant", "fusellm", "--set", "training.num_devices=2"]
@@ -241,8 +251,8 @@ def test_two_processes_train_the_fuse_run(micro_cfg, fused_world, tmp_path, monk
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_bf16_deepspeed_zero2_trains(fused_world, tmp_path, monkeypatch) -> None:
-    runs = _fresh_runs(fused_world, tmp_path, monkeypatch)
+def test_bf16_deepspeed_zero2_trains(fused_world, tmp_path) -> None:
+    runs = _fresh_runs(fused_world, tmp_path)
     sets = ["training.bf16=true", "training.deepspeed=configs/deepspeed/zero2.json"]
     sets += ["training.max_steps=2"]
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "1"]
