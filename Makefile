@@ -12,7 +12,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-slow test-gpu lint plan prefetch world represent align fuse train pythia eval tables table1 table2 table3 table8 kd ensemble_merging sources ablation reproduce mlflow-ui clean-runs toolchains toolchains-install bench
+.PHONY: force help setup test test-slow test-gpu lint plan prefetch world represent align fuse train pythia eval tables table1 table2 table3 table8 kd ensemble_merging sources ablation reproduce mlflow-ui clean-runs toolchains toolchains-install bench
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_ -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -44,38 +44,62 @@ plan: setup ## validate CONFIG and print every stage, command and estimate
 prefetch: setup ## download every model/dataset CONFIG names (cluster, with hub access)
 	$(PY) -m configs.prefetch $(ARGS)
 
-world: setup ## build the tiny world of CONFIG (corpora, tokenizers, pretrained models)
-	$(PY) -m training.world.build $(ARGS)
+# Stages are file targets: $(STAMPS)/<stage>.json, newer than CONFIG and the stage before, means
+# done, so a second `make reproduce` runs nothing. configs.stamps wraps each stage: it rebuilds a
+# stage whose config slice changed, and records wall times. SET, VARIANT, MODEL or SUITES run the
+# stage directly (always).
+NAME := $(shell sed -n 's/^name:[[:space:]]*\([A-Za-z0-9_.-]*\).*/\1/p' $(CONFIG) 2>/dev/null | head -n1)
+ROOT := $(RUNS)/$(NAME)
+STAMPS := $(ROOT)/stamps
+FORCE := $(if $(strip $(SET)),force)
+STAGE = $(PY) -m configs.stamps $(ARGS) --stage
+PYTHIA_STAMP := $(if $(shell grep -s '^pythia:' $(CONFIG)),$(STAMPS)/pythia.json)
 
-represent: world ## each model's top-k logits + CE over the corpus blocks (resumable shards)
-	$(PY) -m fusion.represent $(ARGS)
+world: $(STAMPS)/world.json ## build the tiny world of CONFIG (corpora, tokenizers, pretrained models)
+$(STAMPS)/world.json: $(wildcard $(CONFIG)) .venv/.installed $(FORCE)
+	$(STAGE) world -- $(PY) -m training.world.build $(ARGS)
 
-align: represent ## vocabulary maps (EM/MinED) and DTW token alignment of every source
-	$(PY) -m fusion.align_stage $(ARGS)
+represent: $(STAMPS)/represent.json ## each model's top-k logits + CE over the corpus blocks (resumable shards)
+$(STAMPS)/represent.json: $(STAMPS)/world.json $(FORCE)
+	$(STAGE) represent -- $(PY) -m fusion.represent $(ARGS)
 
-fuse: align ## fused target distributions for every variant (MinCE/AvgCE, sources, EM, KD)
-	$(PY) -m fusion.fuse_stage $(ARGS)
+align: $(STAMPS)/align.json ## vocabulary maps (EM/MinED) and DTW token alignment of every source
+$(STAMPS)/align.json: $(STAMPS)/represent.json $(FORCE)
+	$(STAGE) align -- $(PY) -m fusion.align_stage $(ARGS)
 
-train: fuse ## continue training the target: CLM baseline, FuseLLM variants, KD (VARIANT=one)
-	$(PY) -m training.train $(ARGS) $(if $(VARIANT),--variant $(VARIANT))
+fuse: $(STAMPS)/fuse.json ## fused target distributions for every variant (MinCE/AvgCE, sources, EM, KD)
+$(STAMPS)/fuse.json: $(STAMPS)/align.json $(FORCE)
+	$(STAGE) fuse -- $(PY) -m fusion.fuse_stage $(ARGS)
 
-pythia: world ## Pythia experiment: domain experts, ensemble, weight merging, FuseLLM, perplexity
-	$(PY) -m training.pythia $(ARGS)
+train: $(if $(VARIANT),$(STAMPS)/fuse.json,$(STAMPS)/train.json) ## continue training the target: CLM baseline, FuseLLM variants, KD, every seed (VARIANT=one)
+	$(if $(VARIANT),$(PY) -m training.train $(ARGS) --variant $(VARIANT))
+$(STAMPS)/train.json: $(STAMPS)/fuse.json $(FORCE)
+	$(STAGE) train -- $(PY) -m training.train $(ARGS)
 
-eval: train ## evaluate every model and trained variant (MODEL=name for one; SUITES=bbh,...)
-	$(PY) -m evaluation.run_eval $(ARGS) $(if $(MODEL),--model $(MODEL),--all) $(if $(SUITES),--suites $(SUITES))
+pythia: $(STAMPS)/pythia.json ## Pythia experiment: domain experts, ensemble, weight merging, FuseLLM, perplexity
+$(STAMPS)/pythia.json: $(STAMPS)/world.json $(FORCE)
+	$(STAGE) pythia -- $(PY) -m training.pythia $(ARGS)
 
-tables: setup ## the eight paper tables (csv, md, tex), their figures (png) and RUNS/<name>/report.md
+EVAL_ONE := $(strip $(MODEL)$(SUITES))
+eval: $(if $(EVAL_ONE),$(STAMPS)/train.json,$(STAMPS)/eval.json) ## evaluate every model and trained variant (MODEL=name for one; SUITES=bbh,...)
+	$(if $(EVAL_ONE),$(PY) -m evaluation.run_eval $(ARGS) $(if $(MODEL),--model $(MODEL),--all) $(if $(SUITES),--suites $(SUITES)))
+$(STAMPS)/eval.json: $(STAMPS)/train.json $(FORCE)
+	$(STAGE) eval -- $(PY) -m evaluation.run_eval $(ARGS) --all
+
+tables: $(ROOT)/report.md ## the eight paper tables (csv, md, tex), their figures (png) and RUNS/<name>/report.md
+$(ROOT)/report.md: $(STAMPS)/eval.json $(PYTHIA_STAMP) $(FORCE)
 	$(PY) -m reports.tables $(ARGS)
 	$(PY) -m reports.figures $(ARGS)
 	$(PY) -m reports.summary $(ARGS)
+	@echo "time per stage:"
+	@$(PY) -m configs.stamps $(ARGS) --times
 
 table1 table2 table3 table8 kd ensemble_merging sources ablation: setup ## one table
 	$(PY) -m reports.tables $(ARGS) --table $@
 
-reproduce: ## everything: world, represent, align, fuse, train, pythia, eval, tables; time per stage
-	$(MAKE) eval pythia
-	$(MAKE) tables
+reproduce: $(ROOT)/report.md ## everything: world, represent, align, fuse, train, pythia, eval, tables; time per stage
+
+force:
 
 # One worker and no job runner (MLflow's GenAI jobs: 7 more processes): a viewer up in seconds.
 mlflow-ui: setup ## serve the MLflow store on 127.0.0.1:$(PORT)

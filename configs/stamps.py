@@ -1,0 +1,155 @@
+"""Stage stamps: what makes ``make reproduce`` a chain of file targets.
+
+Each stage of the Makefile is a file ``$(RUNS)/<name>/stamps/<stage>.json`` that depends on
+the config file and the stamp of the stage before it, so a second ``make reproduce`` finds
+every stamp newer than its inputs and runs nothing. The stamp records the config slice the
+stage's outputs were made from (its own settings and every upstream stage's) and the
+stage's wall time. When the config file changes, make re-runs the stages from the first one;
+each compares its slice with the stamp: an unchanged slice leaves the outputs alone (the
+stage only does what is missing, e.g. a newly listed seed), a changed one removes that stage's
+outputs first, because every stage skips work whose marker exists and would otherwise keep
+outputs of the old settings. Usage (what the Makefile runs):
+``python -m configs.stamps --config C --runs R --stage train -- python -m training.train ...``;
+``--times`` prints the wall time of every stamped stage.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from configs import cli
+from configs.errors import SuiteError
+from configs.layout import Layout
+from configs.schema import SuiteConfig
+
+
+def _world(cfg: SuiteConfig) -> dict[str, Any]:
+    models = [m.model_dump() for m in cfg.models.all()]
+    pythia = cfg.pythia.base.model_dump() if cfg.pythia else None
+    return {"world": cfg.world.model_dump(), "corpus": cfg.corpus.model_dump()} | {
+        "models": models,
+        "pythia_base": pythia,
+    }
+
+
+def _fusion(*fields: str) -> Callable[[SuiteConfig], dict[str, Any]]:
+    return lambda cfg: {f"fusion.{f}": getattr(cfg.fusion, f) for f in fields}
+
+
+def _section(name: str) -> Callable[[SuiteConfig], dict[str, Any]]:
+    return lambda cfg: {name: (s.model_dump() if (s := getattr(cfg, name)) else None)}
+
+
+# stage -> (upstream stage, own config slice, output dirs relative to the config's root)
+STAGES: dict[str, tuple[str | None, Callable[[SuiteConfig], dict], tuple[str, ...]]] = {
+    "world": (None, _world, ("world",)),
+    "represent": ("world", _fusion("block_size", "topk"), ("blocks", "represent")),
+    "align": ("represent", _fusion("vocab", "method", "temperature"), ("align",)),
+    "fuse": ("align", lambda cfg: {}, ("fuse",)),
+    "train": ("fuse", _section("training"), ("train",)),
+    "eval": ("train", _section("evaluation"), ("eval",)),
+    "pythia": (
+        "world",
+        lambda cfg: _section("pythia")(cfg) | _section("training")(cfg) | _section("fusion")(cfg),
+        ("pythia",),
+    ),
+}
+
+
+def fingerprint(cfg: SuiteConfig, stage: str) -> dict[str, Any]:
+    """The config slice ``stage``'s outputs depend on: its own and every upstream stage's."""
+    upstream, own, _ = STAGES[stage]
+    before = fingerprint(cfg, upstream) if upstream else {}
+    return before | {stage: json.loads(json.dumps(own(cfg), default=str))}
+
+
+def stamp_path(layout: Layout, stage: str) -> Path:
+    return layout.root / "stamps" / f"{stage}.json"
+
+
+def changed_keys(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two slices (for the message)."""
+    keys = []
+    for key in sorted(set(old) | set(new), key=str):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            keys += changed_keys(a, b, f"{prefix}{key}.")
+        elif a != b:
+            keys.append(f"{prefix}{key}")
+    return keys
+
+
+def prepare(layout: Layout, stage: str) -> list[str]:
+    """Remove ``stage``'s outputs when its stamp was made from another config slice.
+
+    Returns the changed keys (empty when the outputs are current or there is no stamp).
+    """
+    path = stamp_path(layout, stage)
+    if not path.is_file():
+        return []
+    try:
+        old = json.loads(path.read_text())["config"]
+    except (ValueError, KeyError):
+        raise SuiteError(f"corrupt stage stamp {path}: delete it and re-run make") from None
+    changed = changed_keys(old, fingerprint(layout.cfg, stage))
+    if changed:
+        for out in STAGES[stage][2]:
+            shutil.rmtree(layout.root / out, ignore_errors=True)
+    return changed
+
+
+def record(layout: Layout, stage: str, seconds: float) -> Path:
+    """Write the stamp (atomically): the slice the outputs now match and the wall time."""
+    path = stamp_path(layout, stage)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {"stage": stage, "seconds": round(seconds, 1), "config": fingerprint(layout.cfg, stage)}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(body, indent=2))
+    tmp.rename(path)
+    return path
+
+
+def times(layout: Layout) -> list[tuple[str, float]]:
+    """(stage, seconds) of every stamped stage, in pipeline order."""
+    found = []
+    for stage in STAGES:
+        path = stamp_path(layout, stage)
+        if path.is_file():
+            found.append((stage, float(json.loads(path.read_text()).get("seconds", 0.0))))
+    return found
+
+
+def main() -> None:
+    p = cli.parser("Run one pipeline stage as a make file target (stamp, config-change check).")
+    p.add_argument("--stage", choices=list(STAGES), help="the stage the command runs")
+    p.add_argument("--times", action="store_true", help="print each stamped stage's wall time")
+    p.add_argument("command", nargs="*", help="the stage's command, after --")
+    args = p.parse_args()
+    _, layout = cli.load(args)
+    if args.times:
+        rows = times(layout)
+        for stage, seconds in rows:
+            print(f"  {stage:<10} {seconds / 60:6.1f} min")
+        print(f"  {'total':<10} {sum(s for _, s in rows) / 60:6.1f} min")
+        return
+    if not args.stage or not args.command:
+        raise SuiteError("give --stage NAME -- COMMAND (or --times)")
+    changed = prepare(layout, args.stage)
+    if changed:
+        print(f"{args.stage}: config changed ({', '.join(changed[:5])}): outputs rebuilt")
+    started = time.monotonic()
+    code = subprocess.call(args.command)
+    if code != 0:
+        sys.exit(code)  # the stage printed its own error; no stamp, so make retries it
+    record(layout, args.stage, time.monotonic() - started)
+
+
+if __name__ == "__main__":
+    cli.run(main)
