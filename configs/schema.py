@@ -186,6 +186,19 @@ class PythiaSection(Section):
     lr: float = Field(default=1e-4, gt=0, le=1)
 
 
+class PaperSettings(Section):
+    """The evaluation settings that make numbers comparable with the paper's; a paper config
+    pins them, and an eval run that departs is flagged wherever its numbers are shown."""
+
+    lm_eval: str | None = Field(default=None, description="lm-eval version, e.g. 0.4.13")
+    opencompass: str | None = Field(default=None, description="OpenCompass version")
+    model_backend: Literal["hf"] = "hf"  # the FuseLLM authors warn vLLM changes BBH numbers
+    dtype: str | None = None
+    batch_size: int | None = Field(default=None, ge=1)
+    full_test_sets: bool = True  # no per-task item cap (evaluation.limit unset)
+    shots: dict[str, int] = Field(default_factory=lambda: {"bbh": 3, "commonsense": 0})
+
+
 class EvaluationSection(Section):
     """Which benchmark suites run, through which harness."""
 
@@ -195,6 +208,7 @@ class EvaluationSection(Section):
     backend: Literal["lm_eval", "opencompass"] = "lm_eval"
     batch_size: int = Field(default=8, ge=1)
     limit: int | None = Field(default=None, ge=1, description="items per task; None = all")
+    paper_settings: PaperSettings | None = None  # pinned by paper configs
 
 
 class ReportingSection(Section):

@@ -54,7 +54,9 @@ def formatted(built: Built, bold: tuple[str, str] = ("**", "**")) -> pd.DataFram
             if not math.isnan(x) and x == best[col]:
                 text = f"{bold[0]}{text}{bold[1]}"
             out.loc[row, col] = text
-    return out.rename(index=lambda r: ROW_LABELS.get(r, r))
+    return out.rename(
+        index=lambda r: ROW_LABELS.get(r, r) + (" †" if r in built.departures else "")
+    )
 
 
 def claims(built: Built) -> pd.DataFrame:
@@ -143,6 +145,10 @@ def markdown(built: Built, config: str) -> str:
         claims(built).to_markdown(index=False),
         "",
     ]
+    if built.departures:
+        lines += ["† Evaluated with settings unlike the paper's (not comparable):", ""]
+        lines += [f"- {ROW_LABELS.get(r, r)}: {text}" for r, text in built.departures.items()]
+        lines += [""]
     if built.reasons:
         lines += ["Missing cells:", ""]
         lines += [f"- {ROW_LABELS.get(r, r)} / {c}: {why}" for (r, c), why in built.reasons.items()]

@@ -15,7 +15,7 @@ import math
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import mlflow
@@ -50,6 +50,7 @@ class Built:
     values: pd.DataFrame
     reasons: dict[tuple[str, str], str]
     spread: pd.DataFrame | None = None
+    departures: dict[str, str] = field(default_factory=dict)  # row -> settings unlike the paper's
 
     def std(self, row: str, column: str) -> float:
         return math.nan if self.spread is None else float(self.spread.loc[row, column])
@@ -134,7 +135,7 @@ def eval_runs(layout: Layout) -> pd.DataFrame:
     )
     if runs.empty:
         return runs
-    for tag in ("sub", "seed", "variant"):
+    for tag in ("sub", "seed", "variant", "parity.departures"):
         runs[f"tags.{tag}"] = runs.get(f"tags.{tag}", pd.Series(index=runs.index)).fillna("")
     runs.loc[runs["tags.variant"] == "", "tags.variant"] = runs["tags.model"]  # older runs
     return runs.drop_duplicates(["tags.sub", "tags.model"], keep="first")
@@ -199,7 +200,20 @@ def build(cfg: SuiteConfig, layout: Layout, table: str, runs: pd.DataFrame) -> B
             series = pd.Series(list(samples.values()), dtype=float)
             values.loc[row, column] = series.mean()
             spread.loc[row, column] = series.std(ddof=1)  # NaN for a single seed
-    return Built(table, values, reasons, spread)
+    return Built(table, values, reasons, spread, settings_departures(runs, models, paper.rows))
+
+
+def settings_departures(runs: pd.DataFrame, models: dict[str, str], rows) -> dict[str, str]:
+    """Row -> how its eval runs depart from the paper config's pinned settings (if they do)."""
+    if runs.empty:
+        return {}
+    found = {}
+    for row in rows:
+        match = runs[(runs["tags.sub"] == "") & (runs["tags.variant"] == models.get(row, row))]
+        text = "; ".join(sorted({d for d in match["tags.parity.departures"] if d}))
+        if text:
+            found[row] = text
+    return found
 
 
 def _cell(cfg, table, row, column, models, runs) -> tuple[Samples, str | None]:

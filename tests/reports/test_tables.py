@@ -94,3 +94,19 @@ def test_seeds_give_mean_and_std_and_claims_weigh_the_spread(micro_cfg, tmp_path
     assert verdicts["Llama-2 CLM > Llama-2"] == "holds"  # 32 vs 20
     md = write_table(t2, layout)[1].read_text()
     assert f"{mean:.2f} ± {std:.2f}" in md
+
+
+def test_runs_that_depart_from_the_paper_settings_are_flagged(micro_cfg, tmp_path) -> None:
+    layout = Layout.of(micro_cfg, tmp_path)
+    rows = row_models(micro_cfg)
+    keys = column_metrics(micro_cfg, "table2")
+    for row, departs in (("llama2", "evaluation.limit 4 (paper: full test sets)"), ("fusellm", "")):
+        with tracking.stage_run(layout, "eval", rows[row]):
+            mlflow.set_tags({"parity": "departs" if departs else "paper"})
+            mlflow.set_tags({"parity.departures": departs})
+            mlflow.log_metrics(dict.fromkeys(keys.values(), 0.5))
+    (t2,) = build_all(micro_cfg, layout, ["table2"])
+    assert t2.departures == {"llama2": "evaluation.limit 4 (paper: full test sets)"}
+    md = write_table(t2, layout)[1].read_text()
+    assert "Llama-2 †" in md and "- Llama-2: evaluation.limit 4 (paper: full test sets)" in md
+    assert "FuseLLM †" not in md
