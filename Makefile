@@ -12,7 +12,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
 .DEFAULT_GOAL := help
-.PHONY: force help setup test test-slow test-gpu lint plan prefetch world represent align fuse train pythia eval tables table1 table2 table3 table8 kd ensemble_merging sources ablation reproduce mlflow-ui clean-runs toolchains toolchains-install bench
+.PHONY: force help setup test test-slow test-gpu lint plan prefetch world represent align fuse train pythia eval tables table1 table2 table3 table8 kd ensemble_merging sources ablation reproduce mlflow-ui clean-runs toolchains toolchains-install bench real-data
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_ -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -110,6 +110,11 @@ mlflow-ui: setup ## serve the MLflow store on 127.0.0.1:$(PORT)
 clean-runs: ## delete $(RUNS) after asking
 	@read -p "delete $(RUNS) and everything in it? [y/N] " answer; \
 	if [ "$$answer" = y ]; then rm -rf "$(RUNS)"; echo "deleted $(RUNS)"; else echo "kept $(RUNS)"; fi
+
+# Real items, not the tiny world's: CONFIG defaults to configs/realdata.yaml for this target.
+REAL_CONFIG = $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG),configs/realdata.yaml)
+real-data: setup ## real BBH (BIG-bench) + HumanEval items from PyPI into $(RUNS)/cache/realdata (MODEL=... evaluates it)
+	$(PY) -m evaluation.realdata --config $(REAL_CONFIG) --runs $(RUNS) $(SET) $(if $(MODEL),--model $(MODEL))
 
 toolchains: setup ## which of the 10 MultiPL-E languages can run here
 	$(PY) -m evaluation.code.toolchains

@@ -91,6 +91,11 @@ class Layout:
         return self.root / "tables"
 
     @property
+    def realdata(self) -> Path:
+        """Real benchmark files from PyPI packages (``make real-data``), shared by all configs."""
+        return self.runs / "cache" / "realdata"
+
+    @property
     def tracking_uri(self) -> str:
         """MLflow store: the config's, ``MLFLOW_TRACKING_URI``, else sqlite under RUNS."""
         uri = self.cfg.reporting.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")

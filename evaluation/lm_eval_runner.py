@@ -20,6 +20,7 @@ from lm_eval.utils import handle_non_serializable, make_table
 from transformers import AutoConfig, AutoTokenizer
 
 from configs.errors import SuiteError
+from evaluation.outputs import write_outputs
 
 
 @functools.cache
@@ -84,25 +85,6 @@ def context_length(model_path: str) -> int | None:
     return next((size for size in sizes if isinstance(size, int)), None)
 
 
-def _write(path: Path, text: str) -> None:
-    """Write via a temp file and rename, so readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.rename(path)
-
-
-def write_outputs(results: dict, samples: dict[str, list[dict]], out_dir: Path) -> None:
-    """results.json, results.md and samples_<task>.jsonl, replacing a previous run's."""
-    _write(out_dir / "results.json", json.dumps(results, indent=2, default=handle_non_serializable))
-    table = make_table(results) + (make_table(results, "groups") if results.get("groups") else "")
-    _write(out_dir / "results.md", table)
-    for old in out_dir.glob("samples_*.jsonl"):
-        old.unlink()
-    for task, rows in samples.items():
-        lines = "".join(json.dumps(r, default=handle_non_serializable) + "\n" for r in rows)
-        _write(out_dir / f"samples_{task}.jsonl", lines)
-
-
 def run_lm_eval(
     model_path: str,
     tasks: list[str],
@@ -143,5 +125,6 @@ def run_lm_eval(
         use_cache=str(out_dir / "cache" / "lm"),
     )
     samples = results.pop("samples")
-    write_outputs(results, samples, out_dir)
+    table = make_table(results) + (make_table(results, "groups") if results.get("groups") else "")
+    write_outputs(out_dir, results, table, samples, default=handle_non_serializable)
     return json.loads((out_dir / "results.json").read_text())

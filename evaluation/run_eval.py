@@ -5,10 +5,13 @@ Usage: ``python -m evaluation.run_eval --config configs/tiny.yaml --model llama2
 
 MODEL is a model name of the config, a trained variant (``$(RUNS)/<name>/train/<variant>/model``)
 or a checkpoint directory. Tiny configs run the tiny-world tasks (generated once under
-``$(RUNS)/<name>/eval/tasks``); paper configs run the real lm-eval tasks. Outputs go to
-``$(RUNS)/<name>/eval/<model>/<suite>/``; MLflow gets one run ``eval:<model>`` with metrics
-``eval/<suite>/<task>/<metric>``, the harness and task versions as tags, and the harness's
-files as artifacts.
+``$(RUNS)/<name>/eval/tasks``); paper configs run the real lm-eval tasks. With
+``evaluation.backend: opencompass`` the generation suite runs through OpenCompass instead (the
+tiny tasks, or the paper's OpenCompass dataset configs); every other suite stays on lm-eval.
+Outputs go to ``$(RUNS)/<name>/eval/<model>/<suite>/``; MLflow gets one run ``eval:<model>``
+with metrics ``eval/<suite>/<task>/<metric>``, each suite's harness and its version as tags
+(``harness.<suite>``, ``harness_version.<suite>``), task versions, and the harness's files as
+artifacts.
 """
 
 from __future__ import annotations
@@ -26,7 +29,13 @@ from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
 from evaluation import perplexity as ppl
+from evaluation.code.suite import run_suite
 from evaluation.lm_eval_runner import context_length, run_lm_eval
+from evaluation.opencompass_datasets import paper_configs, paper_datasets, tiny_datasets
+from evaluation.opencompass_runner import harness_version as opencompass_version
+from evaluation.opencompass_runner import run_opencompass
+from evaluation.parity import parity_tags, shots_of, used_settings
+from evaluation.realdata import generate_real_tasks, items_tag, real_tasks
 from evaluation.suites import SUITES, lm_eval_tasks, opencompass_only
 from evaluation.tiny.tasks import generate_tasks
 from reports import tracking
@@ -65,9 +74,19 @@ def model_lineage(layout: Layout, name: str) -> dict[str, str]:
     return lineage(json.loads(meta.read_text()))
 
 
+def uses_opencompass(cfg: SuiteConfig, suite: str) -> bool:
+    """Whether `suite` runs through OpenCompass (generation, backend opencompass) or lm-eval."""
+    return suite == "generation" and cfg.evaluation.backend == "opencompass"
+
+
 def plan_tasks(cfg: SuiteConfig, suites: list[str], only: list[str] | None) -> dict[str, list]:
     """Harness tasks per selected suite, restricted to `only` when given."""
-    plan = {s: lm_eval_tasks(s, cfg.is_tiny) for s in suites if s in SUITES}
+    real = cfg.evaluation.items == "real"
+    plan = {
+        s: real_tasks(s) if real else lm_eval_tasks(s, cfg.is_tiny) for s in suites if s in SUITES
+    }
+    if "generation" in plan and uses_opencompass(cfg, "generation") and not cfg.is_tiny:
+        plan["generation"] = paper_configs("generation")  # OpenCompass's own dataset configs
     if only is None:
         return plan
     known = [t for tasks in plan.values() for t in tasks]
@@ -114,6 +133,36 @@ def run_perplexity(cfg: SuiteConfig, layout: Layout, model_path: str, out: Path)
     return scores
 
 
+def run_harness(
+    cfg: SuiteConfig,
+    suite: str,
+    tasks: list[str],
+    include: Path | None,
+    path: str,
+    out: Path,
+    device: str,
+    dtype: str,
+) -> tuple[str, str, dict]:
+    """(harness, its version, results) of one suite: OpenCompass for the generation suite under
+    backend ``opencompass``, lm-eval for everything else."""
+    ev = cfg.evaluation
+    if uses_opencompass(cfg, suite):
+        if cfg.is_tiny:
+            datasets = tiny_datasets(include, tasks, out / "opencompass_data")
+        else:
+            datasets = paper_datasets(tasks)
+        size, limit = ev.batch_size, ev.limit
+        results = run_opencompass(
+            path, datasets, out, batch_size=size, limit=limit, device=device, dtype=dtype
+        )
+        return "opencompass", opencompass_version(), results
+    skipped = [] if cfg.is_tiny else opencompass_only(suite)
+    if skipped:
+        print(f"{suite}: {', '.join(skipped)} need the OpenCompass backend: skipped")
+    results = run_lm_eval(path, tasks, include, out, ev.batch_size, ev.limit, device, dtype)
+    return "lm_eval", lm_eval.__version__, results
+
+
 def evaluate(
     cfg: SuiteConfig,
     layout: Layout,
@@ -123,36 +172,38 @@ def evaluate(
     device: str = "cpu",
 ) -> dict[str, dict]:
     """Run the selected suites on MODEL; return each suite's results (as written to disk)."""
-    if cfg.evaluation.backend == "opencompass":
-        raise SuiteError("opencompass backend: not yet wired; set evaluation.backend=lm_eval")
     chosen = suites or list(cfg.evaluation.suites)
     unknown = [s for s in chosen if s not in ALL_SUITES]
     if unknown:
         raise SuiteError(f"unknown suite '{unknown[0]}': choose from {', '.join(ALL_SUITES)}")
     name, path, dtype = resolve_model(cfg, layout, model)
     plan = plan_tasks(cfg, chosen, tasks)
-    include = generate_tasks(cfg, layout) if cfg.is_tiny and any(plan.values()) else None
+    if cfg.evaluation.items == "real":
+        include = generate_real_tasks(cfg, layout) if any(plan.values()) else None
+    else:
+        include = generate_tasks(cfg, layout) if cfg.is_tiny and any(plan.values()) else None
     out, ev = layout.evaluation(name), cfg.evaluation
     params = {"evaluation": ev.model_dump(), "model_path": path, "device": device}
     params |= {"suites": ",".join(chosen), "tasks": ",".join(tasks or [])}
     outcomes: dict[str, dict] = {}
+    versions: dict[str, str] = {}  # harness -> version, of the harnesses this run used
     with tracking.stage_run(layout, "eval", name, params):
         mlflow.set_tags(model_lineage(layout, name))
-        mlflow.set_tags({"harness": "lm_eval", "harness_version": lm_eval.__version__})
+        mlflow.set_tag("items", items_tag(cfg))  # real benchmark items, or tiny-world ones
         for suite in chosen:
             if suite == "multiple":
-                print("multiple: MultiPL-E runs through evaluation.code, not this stage")
+                outcomes[suite] = run_suite(cfg, layout, path, out / suite, device, dtype)
             elif suite == "perplexity":
                 outcomes[suite] = run_perplexity(cfg, layout, path, out / suite)
             elif plan[suite]:
-                skipped = [] if cfg.is_tiny else opencompass_only(suite)
-                if skipped:
-                    print(f"{suite}: {', '.join(skipped)} need the OpenCompass backend: skipped")
-                results = run_lm_eval(
-                    path, plan[suite], include, out / suite, ev.batch_size, ev.limit, device, dtype
+                harness, version, results = run_harness(
+                    cfg, suite, plan[suite], include, path, out / suite, device, dtype
                 )
+                mlflow.set_tags({f"harness.{suite}": harness, f"harness_version.{suite}": version})
                 log_results(suite, results, out / suite)
-                outcomes[suite] = results
+                outcomes[suite], versions[harness] = results, version
+        shots = {s: shots_of(r) for s, r in outcomes.items() if s in SUITES}
+        mlflow.set_tags(parity_tags(cfg, used_settings(cfg, dtype, versions, shots)))
     return outcomes
 
 
@@ -177,7 +228,7 @@ def _split(value: str | None) -> list[str] | None:
 
 
 def main() -> None:
-    p = cli.parser("Evaluate one model on the config's benchmark suites (lm-eval).")
+    p = cli.parser("Evaluate one model on the config's benchmark suites (lm-eval, OpenCompass).")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--model", help="config model name, trained variant or dir")
     which.add_argument("--all", action="store_true", help="every model and trained variant")

@@ -58,6 +58,10 @@ class Benchmark:
     metric: str  # lm-eval result key of the paper's number, "<metric>,<filter>"
     lm_eval: str | None = None  # lm-eval registry task
     opencompass: str | None = None  # OpenCompass config: configs/datasets/<dir>/<name>.py
+    # Where OpenCompass puts the paper's number (0-100 scale): the metric of the tiny task, and
+    # (dataset abbr, metric) of the paper config; None where it reports only per-subset scores.
+    oc_metric: str | None = None
+    oc_paper: tuple[str, str] | None = None
 
 
 SUITES: dict[str, tuple[Benchmark, ...]] = {
@@ -76,12 +80,28 @@ SUITES: dict[str, tuple[Benchmark, ...]] = {
     # The paper ran these through OpenCompass; lm-eval has three of them.
     "generation": (
         Benchmark(
-            "TriviaQA", "tiny_triviaqa", "exact_match,remove_whitespace", "triviaqa", "triviaqa_gen"
+            "TriviaQA",
+            "tiny_triviaqa",
+            "exact_match,remove_whitespace",
+            "triviaqa",
+            "triviaqa_gen",
+            "score",
+            ("triviaqa", "score"),
         ),
-        Benchmark("DROP", "tiny_drop", "em,none", "drop", "drop_gen"),
-        Benchmark("LAMBADA", "tiny_lambada", "acc,none", "lambada_openai", "lambada_gen"),
-        Benchmark("IWSLT2017", "tiny_iwslt2017", "bleu,none", opencompass="iwslt2017_gen"),
-        Benchmark("SciBench", "tiny_scibench", "acc,none", opencompass="scibench_gen"),
+        Benchmark(
+            "DROP", "tiny_drop", "em,none", "drop", "drop_gen", "exact_match", ("drop", "accuracy")
+        ),
+        Benchmark(
+            "LAMBADA",
+            "tiny_lambada",
+            "acc,none",
+            "lambada_openai",
+            "lambada_gen",
+            "accuracy",
+            ("lambada", "accuracy"),
+        ),
+        Benchmark("IWSLT2017", "tiny_iwslt2017", "bleu,none", None, "iwslt2017_gen", "score"),
+        Benchmark("SciBench", "tiny_scibench", "acc,none", None, "scibench_gen", "accuracy"),
     ),
 }
 

@@ -121,6 +121,21 @@ def long_form(built: Built) -> pd.DataFrame:
     )
 
 
+ITEMS = {"real": "real benchmark items", "tiny": "tiny-world items"}
+
+
+def items_line(built: Built) -> str:
+    """Whether the rows scored real benchmark items or the tiny world's (per row when mixed)."""
+    kinds = set(built.items.values())
+    if not kinds:
+        return "unknown (no eval run is tagged with its items)"
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        return f"{ITEMS.get(kind, kind)} in every row"
+    rows = (f"{ROW_LABELS.get(r, r)}: {ITEMS.get(k, k)}" for r, k in built.items.items())
+    return "mixed; " + "; ".join(rows)
+
+
 def markdown(built: Built, config: str) -> str:
     """The table's page: reproduced, paper, claims and the reasons for missing cells."""
     paper = PAPER_TABLES[built.name]
@@ -130,6 +145,8 @@ def markdown(built: Built, config: str) -> str:
         ours, theirs = ours.T, theirs.T
     lines = [
         f"# {built.name}: {paper.paper_label} — {paper.metric}",
+        "",
+        f"Items: {items_line(built)}",
         "",
         f"Reproduced ({config}; {'higher' if paper.higher_is_better else 'lower'} is "
         "better; best in bold; gains relative to the target before fusion):",

@@ -25,6 +25,8 @@ from configs import cli
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
+from evaluation.code.languages import LANGUAGES
+from evaluation.realdata import real_bbh_task
 from evaluation.suites import SUITES
 from reports import tracking
 from reports.paper import PAPER_TABLES
@@ -51,6 +53,7 @@ class Built:
     reasons: dict[tuple[str, str], str]
     spread: pd.DataFrame | None = None
     departures: dict[str, str] = field(default_factory=dict)  # row -> settings unlike the paper's
+    items: dict[str, str] = field(default_factory=dict)  # row -> "real" / "tiny" items scored
 
     def std(self, row: str, column: str) -> float:
         return math.nan if self.spread is None else float(self.spread.loc[row, column])
@@ -87,6 +90,8 @@ def column_metrics(cfg: SuiteConfig, table: str) -> dict[str, str]:
     for column in columns:
         b = by_name[column]
         task = b.tiny if cfg.is_tiny else (b.lm_eval or b.opencompass)
+        if cfg.evaluation.items == "real" and suite == "bbh":
+            task = real_bbh_task(b.paper)
         keys[column] = metric_key("eval", suite, task, b.metric)
     return keys
 
@@ -135,7 +140,7 @@ def eval_runs(layout: Layout) -> pd.DataFrame:
     )
     if runs.empty:
         return runs
-    for tag in ("sub", "seed", "variant", "parity.departures"):
+    for tag in ("sub", "seed", "variant", "parity.departures", "items"):
         runs[f"tags.{tag}"] = runs.get(f"tags.{tag}", pd.Series(index=runs.index)).fillna("")
     runs.loc[runs["tags.variant"] == "", "tags.variant"] = runs["tags.model"]  # older runs
     return runs.drop_duplicates(["tags.sub", "tags.model"], keep="first")
@@ -162,7 +167,9 @@ def writing(target: Path) -> Iterator[None]:
         raise SuiteError(f"cannot write under {target}: {err.strerror or err}{what}") from None
 
 
-def _lookup(runs: pd.DataFrame, sub: str, model: str, key: str) -> tuple[Samples, str | None]:
+def _lookup(
+    runs: pd.DataFrame, sub: str, model: str, key: str, percent: bool = True
+) -> tuple[Samples, str | None]:
     """The metric ``key`` of every seed of ``model`` (its eval runs share ``tags.variant``)."""
     if runs.empty:
         return {}, "no eval runs: run `make eval`"
@@ -171,7 +178,7 @@ def _lookup(runs: pd.DataFrame, sub: str, model: str, key: str) -> tuple[Samples
         return {}, f"no eval run of '{model}'"
     column = match.get(f"metrics.{key}", pd.Series(math.nan, index=match.index))
     samples = {
-        seed: _scale(key, float(v))
+        seed: _scale(key, float(v)) if percent else float(v)
         for seed, v in zip(match["tags.seed"], column, strict=True)
         if v is not None and not math.isnan(v)
     }
@@ -200,19 +207,25 @@ def build(cfg: SuiteConfig, layout: Layout, table: str, runs: pd.DataFrame) -> B
             series = pd.Series(list(samples.values()), dtype=float)
             values.loc[row, column] = series.mean()
             spread.loc[row, column] = series.std(ddof=1)  # NaN for a single seed
-    return Built(table, values, reasons, spread, settings_departures(runs, models, paper.rows))
+    departures = row_tags(runs, models, paper.rows, "parity.departures", "; ")
+    items = row_tags(runs, models, paper.rows, "items", "+")
+    return Built(table, values, reasons, spread, departures, items)
 
 
-def settings_departures(runs: pd.DataFrame, models: dict[str, str], rows) -> dict[str, str]:
-    """Row -> how its eval runs depart from the paper config's pinned settings (if they do)."""
+def row_tags(
+    runs: pd.DataFrame, models: dict[str, str], rows, tag: str, sep: str
+) -> dict[str, str]:
+    """Row -> the distinct non-empty values of ``tag`` on its eval runs (all seeds), joined.
+
+    Used for ``items`` ("real", "tiny" or "real+tiny") and ``parity.departures``."""
     if runs.empty:
         return {}
     found = {}
     for row in rows:
         match = runs[(runs["tags.sub"] == "") & (runs["tags.variant"] == models.get(row, row))]
-        text = "; ".join(sorted({d for d in match["tags.parity.departures"] if d}))
-        if text:
-            found[row] = text
+        values = sorted({v for v in match[f"tags.{tag}"] if v})
+        if values:
+            found[row] = sep.join(values)
     return found
 
 
@@ -238,8 +251,39 @@ def _cell(cfg, table, row, column, models, runs) -> tuple[Samples, str | None]:
         source = SUMMARY_COLUMNS[column]
         return _cell(cfg, source, row, PAPER_TABLES[source].average_column, models, runs)
     if table == "table3":
-        return {}, "MultiPL-E generation is not wired into `make eval` yet"
-    return _lookup(runs, "", models[row], column_metrics(cfg, table)[column])
+        return _multiple_cell(runs, models[row], column)
+    samples, why = _lookup(runs, "", models[row], column_metrics(cfg, table)[column])
+    if why and table == "table8" and (key := opencompass_metric(cfg, column)):
+        found = _lookup(runs, "", models[row], key, percent=False)  # already 0-100
+        return found if found[0] else (samples, why)
+    return samples, why
+
+
+def opencompass_metric(cfg: SuiteConfig, column: str) -> str | None:
+    """The metric key of a Table 8 column when OpenCompass scored it (backend opencompass)."""
+    b = next(b for b in SUITES["generation"] if b.paper.lower() == column)
+    task_metric = (b.tiny, b.oc_metric) if cfg.is_tiny else b.oc_paper
+    if task_metric is None or task_metric[1] is None:
+        return None
+    return metric_key("eval", "generation", *task_metric)
+
+
+def multiple_language(column: str) -> str:
+    """The MultiPL-E language key of a table3 column (``javascript`` -> ``js``)."""
+    found = [k for k, spec in LANGUAGES.items() if column in (k, spec.display.lower())]
+    assert len(found) == 1, column
+    return found[0]
+
+
+def _multiple_cell(runs: pd.DataFrame, model: str, column: str) -> tuple[Samples, str | None]:
+    """pass@1 of one language; where it is absent, the missing toolchain's reason if tagged."""
+    lang = multiple_language(column)
+    samples, why = _lookup(runs, "", model, metric_key("eval", "multiple", lang, "pass@1"))
+    if samples or runs.empty:
+        return samples, why
+    match = runs[(runs["tags.sub"] == "") & (runs["tags.variant"] == model)]
+    tagged = match.get(f"tags.missing.multiple.{lang}", pd.Series(dtype=object)).dropna()
+    return ({}, f"not scored: {tagged.iloc[0]}") if len(tagged) else ({}, why)
 
 
 def build_all(cfg: SuiteConfig, layout: Layout, names: list[str] | None = None) -> list[Built]:

@@ -164,7 +164,14 @@ def bbh_task(name: str) -> str:
     return f"tiny_bbh_{name}"
 
 
-def _write_task(out: Path, root: Path, name: str, body: dict, splits: dict[str, list[Doc]]) -> None:
+def _write_task(
+    out: Path,
+    root: Path,
+    name: str,
+    body: dict,
+    splits: dict[str, list[Doc]],
+    version: int = TASKS_VERSION,
+) -> None:
     """JSONL per split and the YAML reading them from their final location `root`."""
     if not splits["test"]:
         raise ValueError(f"task {name}: the world is too small to draw any item")
@@ -173,22 +180,27 @@ def _write_task(out: Path, root: Path, name: str, body: dict, splits: dict[str, 
         (out / f"{name}.{split}.jsonl").write_text(lines)
     files = {split: str(root / f"{name}.{split}.jsonl") for split in splits}
     config = {"task": name, "dataset_path": "json", "dataset_kwargs": {"data_files": files}}
-    config |= {"test_split": "test", **body, "metadata": {"version": TASKS_VERSION}}
+    config |= {"test_split": "test", **body, "metadata": {"version": version}}
     text = yaml.dump(config, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=200)
     (out / f"{name}.yaml").write_text(text)
 
 
-def write_tasks(kb: KnowledgeBase, seed: int, out: Path, root: Path) -> list[str]:
-    """Every tiny task (and the `tiny_bbh` group) into `out`, data paths pointing at `root`."""
-    for name, (docs, body) in TASKS.items():
-        _write_task(out, root, name, body, {"test": docs(kb, seed, TASK_SIZE)})
-    for sub, (description, _) in BBH_TASKS.items():
-        docs = bbh_docs(kb, seed, sub, BBH_SIZE)
-        splits = {"train": docs["fewshot"], "test": docs["test"]}
-        _write_task(out, root, bbh_task(sub), _bbh_yaml(description), splits)
-    group = {
-        "group": BBH_GROUP,
-        "task": [bbh_task(sub) for sub in BBH_TASKS],
+BbhSplits = tuple[str, dict[str, list[Doc]]]  # (description, {"train": shots, "test": items})
+
+
+def write_bbh(
+    out: Path, root: Path, tasks: dict[str, BbhSplits], group: str, version: int = TASKS_VERSION
+) -> list[str]:
+    """BBH subtasks (lm-eval task name -> description and splits) and their `group`.
+
+    One writer for every source of BBH items (the tiny world's, real BIG-bench ones), so both
+    go through the same prompt, shots, answer filter and metric.
+    """
+    for name, (description, splits) in tasks.items():
+        _write_task(out, root, name, _bbh_yaml(description), splits, version)
+    group_yaml = {
+        "group": group,
+        "task": list(tasks),
         "aggregate_metric_list": [
             {
                 "metric": "exact_match",
@@ -197,11 +209,27 @@ def write_tasks(kb: KnowledgeBase, seed: int, out: Path, root: Path) -> list[str
                 "filter_list": "get-answer",
             },
         ],  # fmt: skip
-        "metadata": {"version": TASKS_VERSION},
+        "metadata": {"version": version},
     }
-    (out / f"_{BBH_GROUP}.yaml").write_text(yaml.dump(group, Dumper=_Dumper, sort_keys=False))
+    (out / f"_{group}.yaml").write_text(yaml.dump(group_yaml, Dumper=_Dumper, sort_keys=False))
+    copy_hooks(out)
+    return list(tasks)
+
+
+def copy_hooks(out: Path) -> None:
+    """The hooks module (`utils.py`) beside the YAMLs, where ``!function utils.x`` finds it."""
     shutil.copy(Path(__file__).with_name("utils.py"), out / "utils.py")
-    return [*TASKS, *(bbh_task(sub) for sub in BBH_TASKS)]
+
+
+def write_tasks(kb: KnowledgeBase, seed: int, out: Path, root: Path) -> list[str]:
+    """Every tiny task (and the `tiny_bbh` group) into `out`, data paths pointing at `root`."""
+    for name, (docs, body) in TASKS.items():
+        _write_task(out, root, name, body, {"test": docs(kb, seed, TASK_SIZE)})
+    bbh: dict[str, BbhSplits] = {}
+    for sub, (description, _) in BBH_TASKS.items():
+        docs = bbh_docs(kb, seed, sub, BBH_SIZE)
+        bbh[bbh_task(sub)] = (description, {"train": docs["fewshot"], "test": docs["test"]})
+    return [*TASKS, *write_bbh(out, root, bbh, BBH_GROUP)]
 
 
 def tasks_dir(layout: Layout) -> Path:

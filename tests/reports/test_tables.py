@@ -110,3 +110,24 @@ def test_runs_that_depart_from_the_paper_settings_are_flagged(micro_cfg, tmp_pat
     md = write_table(t2, layout)[1].read_text()
     assert "Llama-2 †" in md and "- Llama-2: evaluation.limit 4 (paper: full test sets)" in md
     assert "FuseLLM †" not in md
+
+
+def test_table8_reads_opencompass_scores_unscaled(micro_cfg, tmp_path) -> None:
+    """With backend opencompass the generation numbers are OpenCompass's (0-100, its metric
+    names); lm-eval's fractions are scaled to %. Both land in the same Table 8 cells."""
+    from reports.tables import opencompass_metric
+
+    layout = Layout.of(micro_cfg, tmp_path)
+    rows = row_models(micro_cfg)
+    lm_keys = column_metrics(micro_cfg, "table8")
+    with tracking.stage_run(layout, "eval", rows["llama2"]):
+        mlflow.log_metrics(dict.fromkeys(lm_keys.values(), 0.25))
+    with tracking.stage_run(layout, "eval", rows["fusellm"]):
+        mlflow.set_tag("harness.generation", "opencompass")
+        mlflow.log_metrics({opencompass_metric(micro_cfg, c): 40.0 for c in lm_keys})
+    (t8,) = build_all(micro_cfg, layout, ["table8"])
+    assert opencompass_metric(micro_cfg, "lambada") == "eval/generation/tiny_lambada/accuracy"
+    fractions = [c for c in lm_keys if c != "iwslt2017"]  # lm-eval's BLEU is already 0-100
+    assert (t8.values.loc["llama2", fractions] == 25.0).all()
+    assert t8.values.loc["llama2", "iwslt2017"] == 0.25
+    assert (t8.values.loc["fusellm", list(lm_keys)] == 40.0).all()

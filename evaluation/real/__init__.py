@@ -1,0 +1,1 @@
+"""Real benchmark items shipped by PyPI packages: BIG-bench (BBH's source tasks), HumanEval."""
