@@ -30,6 +30,7 @@ from configs.layout import Layout
 from configs.schema import SuiteConfig
 from evaluation import perplexity as ppl
 from evaluation.code.suite import run_suite
+from evaluation.heldout import heldout_texts
 from evaluation.lm_eval_runner import context_length, run_lm_eval
 from evaluation.opencompass_datasets import paper_configs, paper_datasets, tiny_datasets
 from evaluation.opencompass_runner import harness_version as opencompass_version
@@ -40,7 +41,6 @@ from evaluation.suites import SUITES, lm_eval_tasks, opencompass_only
 from evaluation.tiny.tasks import generate_tasks
 from reports import tracking
 from reports.tracking import metric_key
-from training.world.build import load_corpora
 
 ALL_SUITES = ("bbh", "commonsense", "generation", "multiple", "perplexity")
 
@@ -110,18 +110,14 @@ def log_results(suite: str, results: dict, out: Path) -> None:
 
 
 def run_perplexity(cfg: SuiteConfig, layout: Layout, model_path: str, out: Path) -> dict:
-    """Perplexity per domain on the corpora's test splits (capped by evaluation.limit).
-
-    Windows span the model's whole context, as the Pythia experiment scores its domains.
-    """
-    if not cfg.is_tiny:
-        raise SuiteError("perplexity on hub datasets: not yet wired (tiny worlds only for now)")
+    """Perplexity per domain on held-out text (`evaluation.heldout`; capped by
+    evaluation.limit). Windows span the model's whole context, as the Pythia experiment
+    scores its domains."""
+    texts = heldout_texts(cfg, layout)
     model, tokenizer = ppl.load(model_path)
     block, limit = context_length(model_path) or cfg.fusion.block_size, cfg.evaluation.limit
     scores = {
-        domain: ppl.score(model, tokenizer, splits["test"][:limit], block)
-        for domain, splits in load_corpora(layout).items()
-        if splits["test"]
+        domain: ppl.score(model, tokenizer, docs[:limit], block) for domain, docs in texts.items()
     }
     scores["all"] = ppl.pool(list(scores.values()))
     out.mkdir(parents=True, exist_ok=True)
