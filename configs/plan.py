@@ -170,14 +170,9 @@ def _train_stages(cfg: SuiteConfig, layout: Layout, tokens: float | None) -> lis
         f"bf16 {t.bf16}, grad ckpt {t.gradient_checkpointing}, deepspeed {t.deepspeed}; "
         f"{_gpu_hours(flops)} per variant"
     )
-    variants = [
-        "clm",
-        "fusellm",
-        *(f"fusellm_{s.name}" for s in cfg.models.sources),
-        "em",
-        "avgce",
-        *(["kd"] if cfg.models.teacher else []),
-    ]
+    from training.runs import replica, train_runs
+
+    variants = [replica(cfg, v, seed) for v, seed in train_runs(cfg)]
     return [
         Stage(
             f"train {v}",

@@ -66,7 +66,7 @@ def resolve_model(cfg: SuiteConfig, layout: Layout, model: str) -> tuple[str, st
 def model_lineage(layout: Layout, name: str) -> dict[str, str]:
     """``variant`` and ``seed`` tags: a trained model's from its ``meta.json``, so the tables
     pool a variant's seeds; any other model is its own variant."""
-    from training.train import lineage
+    from training.runs import lineage
 
     meta = layout.trained(name) / "meta.json"
     if not meta.is_file():
@@ -205,7 +205,7 @@ def evaluate(
 
 def evaluate_all(cfg: SuiteConfig, layout: Layout, device: str) -> list[str]:
     """Every config model and every finished trained variant, each once (``done.json``)."""
-    from training.train import replica, train_runs
+    from training.runs import replica, train_runs
 
     names = [s.name for s in cfg.models.all()]
     trained = [replica(cfg, v, s) for v, s in train_runs(cfg)]

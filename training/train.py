@@ -32,13 +32,12 @@ from configs.layout import Layout, atomic_dir
 from configs.schema import SuiteConfig
 from fusion.fuse_stage import load_fused
 from fusion.represent import load_model
-from fusion.variants import fuse_variants
 from reports import tracking
 from training.clm import clm_arguments
 from training.collator import SparseTargetCollator
+from training.runs import CLM, TRAIN_VARIANTS, lineage, replica, train_runs
 from training.trainer import FusionTrainer
 
-CLM = "clm"  # the λ = 1 baseline: no distillation targets
 MAIN_VARIANT = "fusellm"  # whose blocks the CLM baseline trains on
 TARGET_COLUMNS = ["input_ids", "target_ids", "target_probs", "target_len"]
 # A checkpoint is complete only with its state, weights and optimizer; DeepSpeed writes
@@ -47,23 +46,6 @@ WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_mo
 OPTIMIZER_FILES = ("optimizer.pt", "latest")
 # A checkpoint is resumable into the target only if these entries of its config.json agree.
 MODEL_IDENTITY = ("model_type", "vocab_size", "hidden_size", "num_hidden_layers")
-
-
-def TRAIN_VARIANTS(cfg: SuiteConfig) -> list[str]:
-    """Every variant ``make train`` produces, in order: the CLM baseline, then the fused ones."""
-    return [CLM, *fuse_variants(cfg)]
-
-
-def replica(cfg: SuiteConfig, variant: str, seed: int) -> str:
-    """The name a variant trained with ``seed`` goes by: the variant itself for
-    ``training.seed``, else ``<variant>-seed<seed>`` (its own dir, eval run and MLflow runs)."""
-    return variant if seed == cfg.training.seed else f"{variant}-seed{seed}"
-
-
-def train_runs(cfg: SuiteConfig, variants: list[str] | None = None) -> list[tuple[str, int]]:
-    """(variant, seed) of every training run: each variant once per ``reporting.seeds``, so the
-    tables can show mean ± std over the seeds."""
-    return [(v, s) for s in cfg.reporting.seeds for v in (variants or TRAIN_VARIANTS(cfg))]
 
 
 def check_variant(cfg: SuiteConfig, name: str) -> str:
@@ -245,11 +227,6 @@ def record(layout: Layout, cfg: SuiteConfig, name: str, meta: dict, history: lis
     with tracking.stage_run(layout, "train", name, params=params):
         tracking.log_history("train", [r for r in history if "loss" in r])
         mlflow.set_tags({"model_path": str(Path(meta["model"]).resolve()), **lineage(meta)})
-
-
-def lineage(meta: dict) -> dict[str, str]:
-    """Tags that group a variant's seeds: the tables average over runs sharing ``variant``."""
-    return {"variant": meta["variant"], "seed": str(meta.get("seed", ""))}
 
 
 def train_variant(cfg: SuiteConfig, layout: Layout, variant: str, seed: int | None = None) -> Path:
