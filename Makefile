@@ -86,11 +86,19 @@ eval: $(if $(EVAL_ONE),$(STAMPS)/train.json,$(STAMPS)/eval.json) ## evaluate eve
 $(STAMPS)/eval.json: $(STAMPS)/train.json $(FORCE)
 	$(STAGE) eval -- $(PY) -m evaluation.run_eval $(ARGS) --all
 
-tables: $(ROOT)/report.md ## the eight paper tables (csv, md, tex), their figures (png) and RUNS/<name>/report.md
+define render
+$(PY) -m reports.tables $(ARGS)
+$(PY) -m reports.figures $(ARGS)
+$(PY) -m reports.summary $(ARGS)
+endef
+
+# `tables` re-reads MLflow every time (runs may come from `make eval MODEL=...`); `reproduce`
+# renders once after the stages it depends on.
+tables: setup ## the eight paper tables (csv, md, tex), their figures (png) and RUNS/<name>/report.md, from MLflow
+	$(render)
+
 $(ROOT)/report.md: $(STAMPS)/eval.json $(PYTHIA_STAMP) $(FORCE)
-	$(PY) -m reports.tables $(ARGS)
-	$(PY) -m reports.figures $(ARGS)
-	$(PY) -m reports.summary $(ARGS)
+	$(render)
 	@echo "time per stage:"
 	@$(PY) -m configs.stamps $(ARGS) --times
 
