@@ -219,6 +219,7 @@ class EvaluationSection(Section):
     multiple_temperature: float = Field(default=0.2, gt=0, le=2, description="when sampling")
     multiple_max_new_tokens: int = Field(default=128, ge=1)
     paper_settings: PaperSettings | None = None  # pinned by paper configs
+    workers: int = Field(default=1, ge=1, description="models evaluated at once (processes)")
     # "real": BBH and HumanEval items shipped by PyPI packages (make real-data) instead of the
     # tiny world's or the hub's; only the suites those packages cover.
     items: Literal["tiny", "real"] = "tiny"

@@ -54,7 +54,11 @@ STAGES: dict[str, tuple[str | None, Callable[[SuiteConfig], dict], tuple[str, ..
     "align": ("represent", _fusion("vocab", "method", "temperature"), ("align",)),
     "fuse": ("align", lambda cfg: {}, ("fuse",)),
     "train": ("fuse", _section("training"), ("train",)),
-    "eval": ("train", _section("evaluation"), ("eval",)),
+    "eval": (
+        "train",
+        lambda cfg: {"evaluation": cfg.evaluation.model_dump(exclude={"workers"})},
+        ("eval",),
+    ),
     "pythia": (
         "world",
         lambda cfg: _section("pythia")(cfg) | _section("training")(cfg) | _section("fusion")(cfg),

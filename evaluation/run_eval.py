@@ -39,6 +39,7 @@ from evaluation.parity import parity_tags, shots_of, used_settings
 from evaluation.realdata import generate_real_tasks, items_tag, real_tasks
 from evaluation.suites import SUITES, lm_eval_tasks, opencompass_only
 from evaluation.tiny.tasks import generate_tasks
+from evaluation.workers import evaluate_in_workers
 from reports import tracking
 from reports.tracking import metric_key
 
@@ -72,6 +73,14 @@ def model_lineage(layout: Layout, name: str) -> dict[str, str]:
     if not meta.is_file():
         return {"variant": name, "seed": ""}
     return lineage(json.loads(meta.read_text()))
+
+
+def task_files(cfg: SuiteConfig, layout: Layout) -> Path | None:
+    """The include_path of the config's generated tasks (real or tiny items), written once;
+    None for paper configs, which use the harnesses' registered tasks."""
+    if cfg.evaluation.items == "real":
+        return generate_real_tasks(cfg, layout)
+    return generate_tasks(cfg, layout) if cfg.is_tiny else None
 
 
 def uses_opencompass(cfg: SuiteConfig, suite: str) -> bool:
@@ -174,10 +183,7 @@ def evaluate(
         raise SuiteError(f"unknown suite '{unknown[0]}': choose from {', '.join(ALL_SUITES)}")
     name, path, dtype = resolve_model(cfg, layout, model)
     plan = plan_tasks(cfg, chosen, tasks)
-    if cfg.evaluation.items == "real":
-        include = generate_real_tasks(cfg, layout) if any(plan.values()) else None
-    else:
-        include = generate_tasks(cfg, layout) if cfg.is_tiny and any(plan.values()) else None
+    include = task_files(cfg, layout) if any(plan.values()) else None
     out, ev = layout.evaluation(name), cfg.evaluation
     params = {"evaluation": ev.model_dump(), "model_path": path, "device": device}
     params |= {"suites": ",".join(chosen), "tasks": ",".join(tasks or [])}
@@ -210,12 +216,21 @@ def evaluate_all(cfg: SuiteConfig, layout: Layout, device: str) -> list[str]:
     names = [s.name for s in cfg.models.all()]
     trained = [replica(cfg, v, s) for v, s in train_runs(cfg)]
     names += [v for v in trained if (layout.trained(v) / "meta.json").exists()]
-    for name in names:
+    todo = [n for n in names if not (layout.evaluation(n) / "done.json").exists()]
+
+    def mark_done(name: str) -> None:
         done = layout.evaluation(name) / "done.json"
-        if done.exists():
-            continue
-        evaluate(cfg, layout, name, device=device)
         done.write_text(json.dumps({"suites": list(cfg.evaluation.suites)}))
+
+    workers = min(cfg.evaluation.workers, len(todo))
+    if workers > 1:
+        task_files(cfg, layout)  # shared inputs, written once before the workers start
+        tracking.experiment_id(layout)
+        evaluate_in_workers(cfg, layout, todo, device, workers, mark_done)
+        return names
+    for name in todo:
+        evaluate(cfg, layout, name, device=device)
+        mark_done(name)
     return names
 
 

@@ -55,7 +55,9 @@ def use_store(layout: Layout) -> None:
         os.environ["MLFLOW_TRACKING_URI"] = before
 
 
-def _experiment_id(layout: Layout) -> str:
+def experiment_id(layout: Layout) -> str:
+    """The config's experiment, created (with the store and its schema) if absent. Called
+    once before parallel workers start, so they never race to create the sqlite schema."""
     use_store(layout)
     name = layout.cfg.name
     found = mlflow.get_experiment_by_name(name)
@@ -72,7 +74,7 @@ def stage_run(
     layout: Layout, stage: str, model: str, params: Mapping[str, Any] | None = None
 ) -> Iterator[mlflow.ActiveRun]:
     """Open the MLflow run of ``stage`` for ``model``, with its tags and params logged."""
-    experiment = _experiment_id(layout)
+    experiment = experiment_id(layout)
     tags = {"stage": stage, "model": model, "config": layout.cfg.name, "sub": layout.sub}
     name = f"{layout.sub}/{stage}:{model}" if layout.sub else f"{stage}:{model}"
     with mlflow.start_run(experiment_id=experiment, run_name=name, tags=tags) as run:

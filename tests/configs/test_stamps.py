@@ -90,9 +90,13 @@ def test_make_reproduce_is_up_to_date_after_a_run_and_redoes_all_after_a_config_
         os.utime(stamps.stamp_path(layout, stage), (past + i + 1, past + i + 1))
     (layout.root / "report.md").write_text("report")
     variables = [f"CONFIG={config}", f"RUNS={tmp_path / 'runs'}"]
-    assert _make("-q", "reproduce", *variables).returncode == 0
+    report = str(layout.root / "report.md")
+    assert _make("-q", report, *variables).returncode == 0
+    again = _make("reproduce", *variables)  # for real: nothing may run
+    assert again.returncode == 0 and "is up to date" in again.stdout, again.stdout
+    assert "python" not in again.stdout
     os.utime(config)  # edited now
-    assert _make("-q", "reproduce", *variables).returncode == 1
+    assert _make("-q", report, *variables).returncode == 1
     plan = _make("-n", "reproduce", *variables).stdout
     order = [plan.index(f"--stage {stage}") for stage in PIPELINE]
     assert order == sorted(order) and "reports.tables" in plan
