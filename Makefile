@@ -105,10 +105,7 @@ $(ROOT)/report.md: $(STAMPS)/eval.json $(PYTHIA_STAMP) $(FORCE)
 table1 table2 table3 table8 kd ensemble_merging sources ablation: setup ## one table
 	$(PY) -m reports.tables $(ARGS) --table $@
 
-# JOBS stages at once: pythia needs only the world, so it overlaps represent ... eval.
-JOBS ?= 2
-reproduce: ## everything: world, represent, align, fuse, train, pythia, eval, tables; time per stage
-	@$(MAKE) --no-print-directory -j$(JOBS) $(ROOT)/report.md
+reproduce: $(ROOT)/report.md ## everything: world, represent, align, fuse, train, pythia, eval, tables; time per stage
 
 force:
 

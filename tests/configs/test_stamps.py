@@ -93,7 +93,7 @@ def test_make_reproduce_is_up_to_date_after_a_run_and_redoes_all_after_a_config_
     report = str(layout.root / "report.md")
     assert _make("-q", report, *variables).returncode == 0
     again = _make("reproduce", *variables)  # for real: nothing may run
-    assert again.returncode == 0 and "is up to date" in again.stdout, again.stdout
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout, again.stdout
     assert "python" not in again.stdout
     os.utime(config)  # edited now
     assert _make("-q", report, *variables).returncode == 1
