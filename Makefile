@@ -56,7 +56,7 @@ STAGE = $(PY) -m configs.stamps $(ARGS) --stage
 PYTHIA_STAMP := $(if $(shell grep -s '^pythia:' $(CONFIG)),$(STAMPS)/pythia.json)
 
 world: $(STAMPS)/world.json ## build the tiny world of CONFIG (corpora, tokenizers, pretrained models)
-$(STAMPS)/world.json: $(wildcard $(CONFIG)) .venv/.installed $(FORCE)
+$(STAMPS)/world.json: $(wildcard $(CONFIG)) $(FORCE) | .venv/.installed
 	$(STAGE) world -- $(PY) -m training.world.build $(ARGS)
 
 represent: $(STAMPS)/represent.json ## each model's top-k logits + CE over the corpus blocks (resumable shards)
