@@ -167,13 +167,18 @@ def writing(target: Path) -> Iterator[None]:
         raise SuiteError(f"cannot write under {target}: {err.strerror or err}{what}") from None
 
 
+def runs_of(runs: pd.DataFrame, sub: str, model: str) -> pd.DataFrame:
+    """The eval runs of ``model`` (every seed: runs sharing ``tags.variant``) in ``sub``."""
+    return runs[(runs["tags.sub"] == sub) & (runs["tags.variant"] == model)]
+
+
 def _lookup(
     runs: pd.DataFrame, sub: str, model: str, key: str, percent: bool = True
 ) -> tuple[Samples, str | None]:
     """The metric ``key`` of every seed of ``model`` (its eval runs share ``tags.variant``)."""
     if runs.empty:
         return {}, "no eval runs: run `make eval`"
-    match = runs[(runs["tags.sub"] == sub) & (runs["tags.variant"] == model)]
+    match = runs_of(runs, sub, model)
     if match.empty:
         return {}, f"no eval run of '{model}'"
     column = match.get(f"metrics.{key}", pd.Series(math.nan, index=match.index))
@@ -222,7 +227,7 @@ def row_tags(
         return {}
     found = {}
     for row in rows:
-        match = runs[(runs["tags.sub"] == "") & (runs["tags.variant"] == models.get(row, row))]
+        match = runs_of(runs, "", models.get(row, row))
         values = sorted({v for v in match[f"tags.{tag}"] if v})
         if values:
             found[row] = sep.join(values)
@@ -281,7 +286,7 @@ def _multiple_cell(runs: pd.DataFrame, model: str, column: str) -> tuple[Samples
     samples, why = _lookup(runs, "", model, metric_key("eval", "multiple", lang, "pass@1"))
     if samples or runs.empty:
         return samples, why
-    match = runs[(runs["tags.sub"] == "") & (runs["tags.variant"] == model)]
+    match = runs_of(runs, "", model)
     tagged = match.get(f"tags.missing.multiple.{lang}", pd.Series(dtype=object)).dropna()
     return ({}, f"not scored: {tagged.iloc[0]}") if len(tagged) else ({}, why)
 
