@@ -35,8 +35,9 @@ test-slow: setup ## the slow end-to-end tests (minutes)
 test-gpu: setup ## tests that need a CUDA device
 	$(PY) -m pytest -q -m gpu
 
-lint: setup ## ruff
+lint: setup ## ruff, and the import layers (configs < fusion < training < evaluation < reports, world)
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports
 
 plan: setup ## validate CONFIG and print every stage, command and estimate
 	$(PY) -m configs.plan $(ARGS)
@@ -57,7 +58,7 @@ PYTHIA_STAMP := $(if $(shell grep -s '^pythia:' $(CONFIG)),$(STAMPS)/pythia.json
 
 world: $(STAMPS)/world.json ## build the tiny world of CONFIG (corpora, tokenizers, pretrained models)
 $(STAMPS)/world.json: $(wildcard $(CONFIG)) $(FORCE) | .venv/.installed
-	$(STAGE) world -- $(PY) -m training.world.build $(ARGS)
+	$(STAGE) world -- $(PY) -m world $(ARGS)
 
 represent: $(STAMPS)/represent.json ## each model's top-k logits + CE over the corpus blocks (resumable shards)
 $(STAMPS)/represent.json: $(STAMPS)/world.json $(FORCE)
@@ -65,11 +66,11 @@ $(STAMPS)/represent.json: $(STAMPS)/world.json $(FORCE)
 
 align: $(STAMPS)/align.json ## vocabulary maps (EM/MinED) and DTW token alignment of every source
 $(STAMPS)/align.json: $(STAMPS)/represent.json $(FORCE)
-	$(STAGE) align -- $(PY) -m fusion.align_stage $(ARGS)
+	$(STAGE) align -- $(PY) -m fusion.align $(ARGS)
 
 fuse: $(STAMPS)/fuse.json ## fused target distributions for every variant (MinCE/AvgCE, sources, EM, KD)
 $(STAMPS)/fuse.json: $(STAMPS)/align.json $(FORCE)
-	$(STAGE) fuse -- $(PY) -m fusion.fuse_stage $(ARGS)
+	$(STAGE) fuse -- $(PY) -m fusion.fuse $(ARGS)
 
 train: $(if $(VARIANT),$(STAMPS)/fuse.json,$(STAMPS)/train.json) ## continue training the target: CLM baseline, FuseLLM variants, KD, every seed (VARIANT=one)
 	$(if $(VARIANT),$(PY) -m training.train $(ARGS) --variant $(VARIANT))
@@ -78,7 +79,7 @@ $(STAMPS)/train.json: $(STAMPS)/fuse.json $(FORCE)
 
 pythia: $(STAMPS)/pythia.json ## Pythia experiment: domain experts, ensemble, weight merging, FuseLLM, perplexity
 $(STAMPS)/pythia.json: $(STAMPS)/world.json $(FORCE)
-	$(STAGE) pythia -- $(PY) -m training.pythia $(ARGS)
+	$(STAGE) pythia -- $(PY) -m evaluation.pythia $(ARGS)
 
 EVAL_ONE := $(strip $(MODEL)$(SUITES))
 eval: $(if $(EVAL_ONE),$(STAMPS)/train.json,$(STAMPS)/eval.json) ## evaluate every model and trained variant (MODEL=name for one; SUITES=bbh,...)
@@ -86,24 +87,18 @@ eval: $(if $(EVAL_ONE),$(STAMPS)/train.json,$(STAMPS)/eval.json) ## evaluate eve
 $(STAMPS)/eval.json: $(STAMPS)/train.json $(FORCE)
 	$(STAGE) eval -- $(PY) -m evaluation.run_eval $(ARGS) --all
 
-define render
-$(PY) -m reports.tables $(ARGS)
-$(PY) -m reports.figures $(ARGS)
-$(PY) -m reports.summary $(ARGS)
-endef
-
 # `tables` re-reads MLflow every time (runs may come from `make eval MODEL=...`); `reproduce`
 # renders once after the stages it depends on.
 tables: setup ## the eight paper tables (csv, md, tex), their figures (png) and RUNS/<name>/report.md, from MLflow
-	$(render)
+	$(PY) -m reports $(ARGS)
 
 $(ROOT)/report.md: $(STAMPS)/eval.json $(PYTHIA_STAMP) $(FORCE)
-	$(render)
+	$(PY) -m reports $(ARGS)
 	@echo "time per stage:"
 	@$(PY) -m configs.stamps $(ARGS) --times
 
 table1 table2 table3 table8 kd ensemble_merging sources ablation: setup ## one table
-	$(PY) -m reports.tables $(ARGS) --table $@
+	$(PY) -m reports $(ARGS) --table $@
 
 reproduce: $(ROOT)/report.md ## everything: world, represent, align, fuse, train, pythia, eval, tables; time per stage
 
@@ -122,7 +117,7 @@ clean-runs: ## delete $(RUNS) after asking
 # Real items, not the tiny world's: CONFIG defaults to configs/realdata.yaml for this target.
 REAL_CONFIG = $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG),configs/realdata.yaml)
 real-data: setup ## real BBH (BIG-bench) + HumanEval items from PyPI into $(RUNS)/cache/realdata (MODEL=... evaluates it)
-	$(PY) -m evaluation.realdata --config $(REAL_CONFIG) --runs $(RUNS) $(SET) $(if $(MODEL),--model $(MODEL))
+	$(PY) -m evaluation.real --config $(REAL_CONFIG) --runs $(RUNS) $(SET) $(if $(MODEL),--model $(MODEL))
 
 toolchains: setup ## which of the 10 MultiPL-E languages can run here
 	$(PY) -m evaluation.code.toolchains
@@ -131,7 +126,7 @@ toolchains-install: setup ## apt-install the missing MultiPL-E toolchains (root)
 	$(PY) -m evaluation.code.toolchains --install
 
 bench: setup ## speed benchmarks, side by side ratios (alignment, represent, distill loss, step)
-	$(PY) -m fusion.bench_align
-	$(PY) -m fusion.bench_represent
-	$(PY) -m training.bench_loss
-	$(PY) -m training.bench_train
+	$(PY) -m fusion.bench.align
+	$(PY) -m fusion.bench.represent
+	$(PY) -m training.bench.loss
+	$(PY) -m training.bench.step

@@ -60,6 +60,26 @@ class Layout:
         """Tiny-world evaluation items, kept out of every corpus."""
         return self.world / "heldout.jsonl"
 
+    @property
+    def tasks(self) -> Path:
+        """Tiny-world benchmark tasks (lm-eval YAML + JSONL; the include_path)."""
+        return self.world / "tasks"
+
+    @property
+    def code_problems(self) -> Path:
+        """Tiny-world MultiPL-E problems, one JSON object per problem and language."""
+        return self.world / "code_problems.jsonl"
+
+    @property
+    def fusion_corpus(self) -> Path:
+        """The tiny world's fusion corpus (Arrow, column ``text``), as a hub corpus would be."""
+        return self.world / "fusion_corpus"
+
+    @property
+    def world_manifest(self) -> Path:
+        """What ``make world`` built and the versions of its generators."""
+        return self.world / "manifest.json"
+
     def tokenizer(self, name: str) -> Path:
         return self.world / "tokenizers" / name
 

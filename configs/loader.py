@@ -7,7 +7,6 @@ a single line naming the key and the fix.
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from configs import registry
 from configs.errors import SuiteError
 from configs.schema import SuiteConfig
 
@@ -85,8 +85,7 @@ def explain(err: ValidationError) -> str:
     kind = first["type"]
     if kind == "extra_forbidden":
         valid = _fields_at(SuiteConfig, loc[:-1])
-        near = difflib.get_close_matches(str(loc[-1]), valid, n=1)
-        hint = f"did you mean '{near[0]}'?" if near else f"valid keys: {', '.join(valid)}"
+        hint = registry.hint(str(loc[-1]), valid, f"valid keys: {', '.join(valid)}")
         return f"unknown key '{where}': {hint}"
     if kind == "missing":
         return f"missing key '{where}': add it (see configs/tiny.yaml)"

@@ -13,6 +13,7 @@ from pathlib import Path
 from configs import cli
 from configs.layout import Layout
 from configs.schema import BuildSpec, ModelSpec, SuiteConfig
+from configs.variants import replica, train_runs
 
 # Parameter counts of the paper's checkpoints (from their model cards), so the plan can
 # estimate compute without downloading them.
@@ -170,8 +171,6 @@ def _train_stages(cfg: SuiteConfig, layout: Layout, tokens: float | None) -> lis
         f"bf16 {t.bf16}, grad ckpt {t.gradient_checkpointing}, deepspeed {t.deepspeed}; "
         f"{_gpu_hours(flops)} per variant"
     )
-    from training.runs import replica, train_runs
-
     variants = [replica(cfg, v, seed) for v, seed in train_runs(cfg)]
     return [
         Stage(

@@ -12,7 +12,9 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Domain = str  # a tiny-world corpus domain (training.world.corpus.DOMAINS)
+from configs.domains import DOMAINS, MIXES
+
+Domain = str  # a tiny-world corpus domain (configs.domains.DOMAINS)
 # The paper's ten MultiPL-E languages (keys of evaluation.code.languages.LANGUAGES).
 MultipleLanguage = Literal["cpp", "go", "java", "js", "php", "py", "r", "rb", "rs", "ts"]
 MULTIPLE_LANGUAGES: tuple[str, ...] = get_args(MultipleLanguage)
@@ -256,8 +258,6 @@ class SuiteConfig(Section):
 
     @model_validator(mode="after")
     def _mixes_name_known_domains(self) -> SuiteConfig:
-        from training.world.corpus import DOMAINS, MIXES
-
         known = set(DOMAINS) | set(MIXES)
         mixes = [("corpus.mix", self.corpus.mix or {})]
         mixes += [(f"world.tokenizers.{n}.mix", t.mix) for n, t in self.world.tokenizers.items()]

@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,50 +27,14 @@ from configs import cli
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
-
-
-def _world(cfg: SuiteConfig) -> dict[str, Any]:
-    models = [m.model_dump() for m in cfg.models.all()]
-    pythia = cfg.pythia.base.model_dump() if cfg.pythia else None
-    return {"world": cfg.world.model_dump(), "corpus": cfg.corpus.model_dump()} | {
-        "models": models,
-        "pythia_base": pythia,
-    }
-
-
-def _fusion(*fields: str) -> Callable[[SuiteConfig], dict[str, Any]]:
-    return lambda cfg: {f"fusion.{f}": getattr(cfg.fusion, f) for f in fields}
-
-
-def _section(name: str) -> Callable[[SuiteConfig], dict[str, Any]]:
-    return lambda cfg: {name: (s.model_dump() if (s := getattr(cfg, name)) else None)}
-
-
-# stage -> (upstream stage, own config slice, output dirs relative to the config's root)
-STAGES: dict[str, tuple[str | None, Callable[[SuiteConfig], dict], tuple[str, ...]]] = {
-    "world": (None, _world, ("world",)),
-    "represent": ("world", _fusion("block_size", "topk"), ("blocks", "represent")),
-    "align": ("represent", _fusion("vocab", "method", "temperature"), ("align",)),
-    "fuse": ("align", lambda cfg: {}, ("fuse",)),
-    "train": ("fuse", _section("training"), ("train",)),
-    "eval": (
-        "train",
-        lambda cfg: {"evaluation": cfg.evaluation.model_dump(exclude={"workers"})},
-        ("eval",),
-    ),
-    "pythia": (
-        "world",
-        lambda cfg: _section("pythia")(cfg) | _section("training")(cfg) | _section("fusion")(cfg),
-        ("pythia",),
-    ),
-}
+from configs.stages import STAGES
 
 
 def fingerprint(cfg: SuiteConfig, stage: str) -> dict[str, Any]:
     """The config slice ``stage``'s outputs depend on: its own and every upstream stage's."""
-    upstream, own, _ = STAGES[stage]
-    before = fingerprint(cfg, upstream) if upstream else {}
-    return before | {stage: json.loads(json.dumps(own(cfg), default=str))}
+    s = STAGES[stage]
+    before = fingerprint(cfg, s.upstream) if s.upstream else {}
+    return before | {stage: json.loads(json.dumps(s.slice(cfg), default=str))}
 
 
 def stamp_path(layout: Layout, stage: str) -> Path:
@@ -104,7 +67,7 @@ def prepare(layout: Layout, stage: str) -> list[str]:
         raise SuiteError(f"corrupt stage stamp {path}: delete it and re-run make") from None
     changed = changed_keys(old, fingerprint(layout.cfg, stage))
     if changed:
-        for out in STAGES[stage][2]:
+        for out in STAGES[stage].outputs:
             shutil.rmtree(layout.root / out, ignore_errors=True)
     return changed
 

@@ -13,6 +13,7 @@ from datasets import load_dataset
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
+from fusion.corpus import domain_texts, load_corpora
 
 HELDOUT_SPLIT = "test"
 
@@ -40,12 +41,8 @@ def corpus_heldout(cfg: SuiteConfig) -> list[str]:
 def heldout_texts(cfg: SuiteConfig, layout: Layout) -> dict[str, list[str]]:
     """Domain -> held-out documents (domains without any are left out)."""
     if cfg.is_tiny:
-        from training.world.build import load_corpora
-
         found = {d: splits["test"] for d, splits in load_corpora(layout).items()}
     elif cfg.pythia and cfg.pythia.domain_datasets:
-        from training.pythia import domain_texts
-
         found = {d: domain_texts(cfg, layout, d, "test") for d in cfg.pythia.domains}
     else:
         found = {"corpus": corpus_heldout(cfg)}

@@ -9,7 +9,6 @@ computes what changed).
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 from pathlib import Path
@@ -17,10 +16,11 @@ from pathlib import Path
 import lm_eval
 from lm_eval.tasks import TaskManager
 from lm_eval.utils import handle_non_serializable, make_table
-from transformers import AutoConfig, AutoTokenizer
 
+from configs import registry
 from configs.errors import SuiteError
 from evaluation.outputs import write_outputs
+from fusion.models import check_model, context_length
 
 
 @functools.cache
@@ -48,41 +48,9 @@ def task_manager(tasks: list[str], include_path: Path | None) -> TaskManager:
     known = sorted(set(full.all_tasks) | set(local.all_tasks if local else ()))
     for task in tasks:
         if task not in known:
-            close = difflib.get_close_matches(task, known, n=3, cutoff=0.6)
-            hint = f"did you mean {', '.join(close)}?" if close else "list them: lm_eval ls tasks"
+            hint = registry.hint(task, known, "list them: lm_eval ls tasks")
             raise SuiteError(f"unknown lm-eval task '{task}': {hint}")
     return TaskManager(include_path=str(include_path))  # tiny and built-in tasks together
-
-
-def check_model(model_path: str) -> None:
-    """Fail in one line before the harness starts if the checkpoint cannot be loaded.
-
-    A path must be a directory with ``config.json``; an ``org/name`` hub id is left to the
-    local Hugging Face cache (``make prefetch``).
-    """
-    path = Path(model_path)
-    is_hub_id = model_path.count("/") == 1 and not model_path.startswith((".", "/", "~"))
-    if (path.exists() or not is_hub_id) and not (path / "config.json").is_file():
-        raise SuiteError(f"no model checkpoint at {model_path} (no config.json): build it first")
-    try:
-        AutoTokenizer.from_pretrained(model_path)
-    except Exception as err:  # any loader failure becomes one line naming the model
-        reason = (str(err).strip() or type(err).__name__).splitlines()[0][:160]
-        raise SuiteError(f"cannot load the tokenizer of {model_path}: {reason}") from None
-
-
-_CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "n_ctx", "max_seq_len")
-
-
-def context_length(model_path: str) -> int | None:
-    """The model's context window from its config.
-
-    lm-eval reads only the first three keys and would feed an MPT model (``max_seq_len``)
-    prompts longer than its ALiBi table; passing ``max_length`` makes it truncate instead.
-    """
-    config = AutoConfig.from_pretrained(model_path)
-    sizes = (getattr(config, key, None) for key in _CONTEXT_KEYS)
-    return next((size for size in sizes if isinstance(size, int)), None)
 
 
 def run_lm_eval(

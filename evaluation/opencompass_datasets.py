@@ -1,11 +1,11 @@
 """OpenCompass dataset configs of the generation suite: the tiny tasks, and the paper's own.
 
 Tiny configs run the five tiny generation tasks through OpenCompass with the prompt text, stop
-strings and output length of their lm-eval YAML (`evaluation.tiny.tasks.TASKS`, the one source
-of both), scored by the OpenCompass evaluator of the paper benchmark's metric. Paper configs load
-the installed `triviaqa_gen`, `drop_gen`, `lambada_gen`, `iwslt2017_gen` and `scibench_gen`
-unchanged, after checking that their data is on disk: OpenCompass would otherwise try to
-download it.
+strings and output length of their lm-eval YAML (`evaluation.tasks.tiny.TASK_BODIES`, the one
+source of both), scored by the OpenCompass evaluator of the paper benchmark's metric. Paper
+configs load the installed `triviaqa_gen`, `drop_gen`, `lambada_gen`, `iwslt2017_gen` and
+`scibench_gen` unchanged, after checking that their data is on disk: OpenCompass would
+otherwise try to download it.
 
 Configs are plain dicts whose ``type`` is a dotted import path, as OpenCompass's own command line
 writes them (its summarizer hashes them as JSON); building the tiny ones imports nothing from
@@ -14,7 +14,6 @@ OpenCompass.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -23,10 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from configs import registry
 from configs.errors import SuiteError
 from evaluation.suites import SUITES, opencompass_config
-from evaluation.tiny.common import Doc
-from evaluation.tiny.tasks import TASKS
+from evaluation.tasks.docs import Doc
+from evaluation.tasks.tiny import TASK_BODIES
 
 _EVALUATORS = "opencompass.openicl.icl_evaluator"
 _FIELD = re.compile(r"\{\{\s*(\w+)\s*\}\}")  # a Jinja field of an lm-eval prompt
@@ -95,7 +95,7 @@ def _write_jsonl(path: Path, docs: list[Doc]) -> None:
 
 def tiny_dataset(name: str, include: Path, data_dir: Path) -> dict[str, Any]:
     """One tiny task as an OpenCompass dataset config; its JSONL is rewritten into `data_dir`."""
-    form, body = TINY_FORMS[name], TASKS[name][1]
+    form, body = TINY_FORMS[name], TASK_BODIES[name]
     template, inputs = _template(form, body)
     source = include / f"{name}.test.jsonl"
     docs = [json.loads(line) for line in source.read_text().splitlines() if line.strip()]
@@ -134,10 +134,7 @@ def tiny_datasets(include: Path, tasks: list[str], data_dir: Path) -> list[dict[
         SuiteError: a task has no OpenCompass form.
     """
     for task in tasks:
-        if task not in TINY_FORMS:
-            raise SuiteError(
-                f"tiny task '{task}' has no OpenCompass form: choose from {', '.join(TINY_FORMS)}"
-            )
+        registry.check(task, TINY_FORMS, "tiny task with an OpenCompass form")
     return [tiny_dataset(task, include, data_dir) for task in tasks]
 
 
@@ -152,8 +149,7 @@ def _unknown_config(name: str) -> SuiteError:
         return SuiteError(f"OpenCompass config '{name}': OpenCompass is not installed")
     root = anchor.parents[1]
     known = sorted(p.stem for p in root.rglob("*.py"))
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
-    hint = f"did you mean {', '.join(close)}?" if close else f"names are the files in {root}"
+    hint = registry.hint(name, known, f"names are the files in {root}")
     return SuiteError(f"unknown OpenCompass dataset config '{name}': {hint}")
 
 

@@ -19,11 +19,11 @@ import math
 
 import torch
 from transformers import (
-    AutoModelForCausalLM,
-    AutoTokenizer,
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
+
+from fusion.models import load_causal_lm
 
 
 def summarize(nll_sum: float, tokens: int, n_bytes: int) -> dict[str, float]:
@@ -69,13 +69,6 @@ def sequence_nll(model: PreTrainedModel, ids: torch.Tensor, block_size: int, str
     return nll
 
 
-def load(model_path: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """The model (float32, eval mode) and tokenizer at `model_path`."""
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).eval()
-    return model, tokenizer
-
-
 def score(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -106,4 +99,5 @@ def perplexity(
         ``tokens``, ``bytes``, ``nll_sum`` (nats), ``loss_per_token``, ``perplexity``,
         ``bits_per_byte``.
     """
-    return score(*load(model_path), texts, block_size, stride)
+    tokenizer, model = load_causal_lm(model_path)
+    return score(model, tokenizer, texts, block_size, stride)

@@ -7,39 +7,13 @@ Cutting by target tokens means adding a source later never changes the blocks.
 
 from __future__ import annotations
 
-from datasets import Dataset, load_dataset, load_from_disk
+from datasets import Dataset, load_from_disk
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from configs.errors import SuiteError
 from configs.layout import Layout, atomic_dir
 from configs.schema import SuiteConfig
-
-
-def corpus_texts(cfg: SuiteConfig, layout: Layout) -> list[str]:
-    """The fusion corpus documents: the tiny world's mix or a hub / local dataset."""
-    c = cfg.corpus
-    if c.mix is not None:
-        from training.world.build import load_corpora
-        from training.world.corpus import mix_corpus
-
-        corpora = load_corpora(layout)
-        n_docs = c.documents or cfg.world.docs_per_domain * len(c.mix)
-        return mix_corpus(corpora, c.mix, n_docs, cfg.world.seed)
-    try:
-        ds = load_dataset(c.dataset, split=c.split)
-    except Exception as err:  # offline cache miss, bad id, bad split: one line with the fix
-        raise SuiteError(
-            f"cannot load corpus '{c.dataset}' [{c.split}]: {err}; run `make "
-            "prefetch` where the hub is reachable"
-        ) from None
-    if c.text_field not in ds.column_names:
-        raise SuiteError(
-            f"corpus '{c.dataset}' has no field '{c.text_field}' "
-            f"(fields: {ds.column_names}): set corpus.text_field"
-        )
-    if c.documents:
-        ds = ds.select(range(min(c.documents, len(ds))))
-    return ds[c.text_field]
+from fusion.corpus import corpus_texts
 
 
 def split_document(text: str, tokenizer: PreTrainedTokenizerBase, block_size: int) -> list[str]:

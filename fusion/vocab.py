@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,26 +144,49 @@ def _nearest_tokens(queries: list[str], targets: list[str]) -> list[str]:
     return nearest
 
 
+def _source_keys(source: TokenTable, target: TokenTable) -> list[str]:
+    """Source tokens with the source's word-start marker rewritten to the target's."""
+    return sorted(
+        {rewrite_marker(t, source.marker, target.marker) for t in source.tokens if t is not None}
+    )
+
+
+def exact_vocab_map(
+    source_tokenizer: PreTrainedTokenizerFast, target_tokenizer: PreTrainedTokenizerFast
+) -> dict[str, str]:
+    """EM vocabulary mapping: a source token maps to the identical target token, if any.
+
+    Keys as in :func:`mined_vocab_map`; a source token the target lacks is left unmapped, so
+    its probability is dropped where the alignment meets it.
+    """
+    source, target = token_table(source_tokenizer), token_table(target_tokenizer)
+    return {key: key for key in _source_keys(source, target) if key in target.vocab}
+
+
 def mined_vocab_map(
     source_tokenizer: PreTrainedTokenizerFast, target_tokenizer: PreTrainedTokenizerFast
 ) -> dict[str, str]:
     """MinED vocabulary mapping from source tokens to target tokens.
 
     Keys are source tokens with the source marker rewritten to the target's. A key present in
-    the target vocabulary maps to itself; any other maps to the target token at minimum
-    Levenshtein distance, ties broken by the lowest target id (the reference leaves ties to
-    dict order, which is not reproducible).
+    the target vocabulary maps to itself (the EM map); any other maps to the target token at
+    minimum Levenshtein distance, ties broken by the lowest target id (the reference leaves
+    ties to dict order, which is not reproducible).
     """
     source, target = token_table(source_tokenizer), token_table(target_tokenizer)
-    keys = sorted(
-        {rewrite_marker(t, source.marker, target.marker) for t in source.tokens if t is not None}
-    )
-    mapping = {key: key for key in keys if key in target.vocab}
-    missing = [key for key in keys if key not in mapping]
+    mapping = exact_vocab_map(source_tokenizer, target_tokenizer)
+    missing = [key for key in _source_keys(source, target) if key not in mapping]
     if missing:
         targets = [t for t in target.tokens if t is not None]  # ascending id
         mapping.update(zip(missing, _nearest_tokens(missing, targets), strict=True))
     return mapping
+
+
+# The paper's two vocabulary alignments, by the name configs use (``fusion.vocab``).
+VOCAB_MAPS: dict[str, Callable[..., dict[str, str]]] = {
+    "exact": exact_vocab_map,
+    "mined": mined_vocab_map,
+}
 
 
 def vocab_map_stats(mapping: dict[str, str]) -> dict[str, float]:

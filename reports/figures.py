@@ -7,8 +7,8 @@ an absent bar marked "n/a" — never a 0 — with a note pointing at the table's
 Bars are read from the ``<table>.csv`` that ``reports.tables`` wrote, so a figure always shows
 exactly its table; curves come from the MLflow metric histories of the ``train`` runs.
 Drawn with the Agg canvas: files only, no display needed on a server.
-Usage: ``python -m reports.figures --config configs/tiny.yaml`` (after ``reports.tables``) writes
-``$(RUNS)/<name>/tables/<table>.png`` and ``training_curves.png``.
+``python -m reports`` draws them after the tables: ``$(RUNS)/<name>/tables/<table>.png`` and
+``training_curves.png``.
 """
 
 from __future__ import annotations
@@ -25,11 +25,9 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from mlflow.tracking import MlflowClient
 
-from configs import cli
-from configs.errors import SuiteError
 from configs.layout import Layout
 from reports.paper import COLUMN_LABELS, PAPER_TABLES, ROW_LABELS, as_frame
-from reports.tables import Built, check_store, search, writing
+from reports.tables import Built, search
 
 LOSSES = {"train/clm_loss": ("CLM loss", "-"), "train/distill_loss": ("distill loss", "--")}
 PANELS_PER_LINE = 3
@@ -179,24 +177,3 @@ def _save(fig: Figure, path: Path) -> Path:
     fig.savefig(tmp, format="png", dpi=100)
     tmp.rename(path)
     return path
-
-
-def main() -> None:
-    p = cli.parser("Draw every rendered table beside the paper, and the training curves (PNG).")
-    _, layout = cli.load(p.parse_args())
-    check_store(layout)  # an unreadable store fails before anything is drawn
-    csvs = [layout.tables / f"{name}.csv" for name in PAPER_TABLES]
-    if not any(csv.is_file() for csv in csvs):
-        raise SuiteError(f"no tables under {layout.tables}: run `make tables`")
-    with writing(layout.tables):
-        for csv in csvs:
-            if csv.is_file():
-                print(table_figure(read_built(csv), csv.with_suffix(".png")))
-            else:
-                print(f"{csv.stem}.png: {csv.name} not rendered yet (run `make tables`)")
-        curves = training_curves(layout, layout.tables / "training_curves.png")
-    print(curves or "training_curves.png: no train runs yet (run `make train`)")
-
-
-if __name__ == "__main__":
-    cli.run(main)

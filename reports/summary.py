@@ -5,7 +5,7 @@ A reproduction is only checkable with its inputs: the page holds every table (th
 package as actually installed (a drifted environment shows here, not in the numbers) and the
 wall time per stage from the MLflow runs' start and end times. The time per stage is printed
 too, so ``make reproduce`` ends with it.
-Usage: ``python -m reports.summary --config configs/tiny.yaml``.
+Written last by ``python -m reports`` (``make tables``).
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from configs import cli
 from configs.layout import Layout
 from configs.schema import SuiteConfig
 from reports.paper import PAPER_TABLES
-from reports.tables import search, writing
+from reports.tables import search
 
 LOCK = Path(__file__).resolve().parents[1] / "requirements.lock"
 
@@ -127,22 +126,3 @@ def report(cfg: SuiteConfig, layout: Layout, times: pd.DataFrame) -> str:
         lines += ["Not at the locked version:", "", drifted.to_markdown(index=False), ""]
     lines += ["<details><summary>All packages</summary>", "", packages.to_markdown(index=False)]
     return "\n".join([*lines, "", "</details>", ""])
-
-
-def main() -> None:
-    p = cli.parser("Write RUNS/<name>/report.md and print the time per stage.")
-    cfg, layout = cli.load(p.parse_args())
-    times = stage_times(layout)
-    path = layout.root / "report.md"
-    with writing(layout.root):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(report(cfg, layout, times))
-        tmp.rename(path)
-    print(path)
-    print(f"time per stage ({cfg.name}):")
-    print(times.to_string(index=False) if not times.empty else "no MLflow runs yet")
-
-
-if __name__ == "__main__":
-    cli.run(main)

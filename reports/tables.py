@@ -1,12 +1,12 @@
 """Every paper table rebuilt from what MLflow holds, beside the paper's numbers.
 
 A cell is looked up, never typed: the row names a model's ``eval`` run (``tags.model``), the
-column names a metric key of the ``eval`` stage (``reports.tracking`` naming). A cell with no
+column names a metric key of the ``eval`` stage (``configs.tracking`` naming). A cell with no
 run or no metric stays missing with its reason — never 0. Outputs per table under
 ``$(RUNS)/<name>/tables/``: ``<table>.csv`` (long: row, column, reproduced, paper, reason),
 ``<table>.md`` (reproduced in the paper's layout with gains over the target and the best value
 in bold, the paper's table, and the paper's ordering claims checked) and ``<table>.tex``.
-Usage: ``python -m reports.tables --config configs/tiny.yaml [--table table1]``.
+Run by ``python -m reports`` (``make tables``; ``--table table1`` for one).
 """
 
 from __future__ import annotations
@@ -21,16 +21,14 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
-from configs import cli
+from configs import tracking
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
+from configs.tracking import metric_key
 from evaluation.code.languages import LANGUAGES
-from evaluation.realdata import real_bbh_task
-from evaluation.suites import SUITES
-from reports import tracking
+from evaluation.suites import SUITES, real_bbh_task
 from reports.paper import PAPER_TABLES
-from reports.tracking import metric_key
 
 TABLE_SUITE = {"table1": "bbh", "table2": "commonsense", "table8": "generation"}
 SUMMARY_TABLES = {"kd", "sources", "ablation"}  # columns are suite averages: bbh, cs, me
@@ -295,29 +293,3 @@ def build_all(cfg: SuiteConfig, layout: Layout, names: list[str] | None = None) 
     """Every requested table from one read of the MLflow store."""
     runs = eval_runs(layout)
     return [build(cfg, layout, n, runs) for n in (names or list(PAPER_TABLES))]
-
-
-def check_name(name: str) -> str:
-    """``name`` if it is a table, else a one-line error with the valid names."""
-    if name not in PAPER_TABLES:
-        raise SuiteError(f"unknown table '{name}': choose from {', '.join(PAPER_TABLES)}")
-    return name
-
-
-def main() -> None:
-    from reports.render import write_table
-
-    p = cli.parser("Render the paper's tables from MLflow, beside the paper's numbers.")
-    p.add_argument("--table", default=None, help="one table (default: all)")
-    args = p.parse_args()
-    cfg, layout = cli.load(args)
-    names = [check_name(args.table)] if args.table else list(PAPER_TABLES)
-    runs = require_eval_runs(layout)
-    with writing(layout.tables):
-        for name in names:
-            paths = write_table(build(cfg, layout, name, runs), layout)
-            print(f"{name}: {', '.join(str(p) for p in paths)}")
-
-
-if __name__ == "__main__":
-    cli.run(main)

@@ -27,7 +27,7 @@ def micro_cfg():
 @pytest.fixture(scope="session")
 def micro_world(micro_cfg, tmp_path_factory) -> Layout:
     """The micro world (corpora, tokenizers, models), built once for the whole session."""
-    from training.world.build import build_world
+    from world.build import build_world
 
     layout = Layout.of(micro_cfg, tmp_path_factory.mktemp("runs"))
     build_world(micro_cfg, layout)
@@ -37,10 +37,10 @@ def micro_world(micro_cfg, tmp_path_factory) -> Layout:
 @pytest.fixture(scope="session")
 def fused_world(micro_cfg, micro_world: Layout) -> Layout:
     """Representations of every model, every needed alignment and every fused variant."""
-    from fusion.align_stage import align_source, needed_alignments
-    from fusion.fuse_stage import fuse_variant
+    from configs.variants import fuse_variants
+    from fusion.align.stage import align_source, needed_alignments
+    from fusion.fuse.stage import fuse_variant
     from fusion.represent import represent_model
-    from fusion.variants import fuse_variants
 
     for spec in micro_cfg.models.all():
         represent_model(micro_cfg, micro_world, spec)

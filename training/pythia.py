@@ -1,4 +1,4 @@
-"""``make pythia``: the paper's ensemble / weight-merging comparison (its Table 7).
+"""The models of the Pythia experiment (the paper's Table 7); `evaluation.pythia` scores them.
 
 One base model (Pythia-1B in the paper, the tiny world's GPT-NeoX base here) is continually
 trained on three domains, giving three same-architecture experts. Compared, by perplexity on
@@ -6,49 +6,29 @@ each domain's test split: the base, each expert, their output ensemble (uniform 
 next-token distributions), their linear weight merge, and FuseLLM with the base as target and
 the experts as sources (same tokenizer: alignment takes the exact path). Everything lives in
 the sub-experiment ``$(RUNS)/<name>/pythia/`` and is logged with the tag ``sub=pythia``.
-Usage: ``python -m training.pythia --config configs/tiny.yaml``.
+``make pythia`` runs ``python -m evaluation.pythia``, which asks `candidates` for the rows.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
-import mlflow
-from datasets import load_dataset
-from transformers import AutoModelForCausalLM, AutoTokenizer
-
-from configs import cli
-from configs.errors import SuiteError
+from configs import tracking
 from configs.layout import Layout, atomic_dir
 from configs.schema import ModelSpec, SuiteConfig
-from evaluation.perplexity import load, score
-from fusion.align_stage import align_source
-from fusion.ensemble import EnsembleLM
-from fusion.fuse_stage import fuse_variant
+from configs.variants import get_variant
+from fusion.align.stage import align_source
+from fusion.corpus import domain_texts
+from fusion.fuse.stage import fuse_variant
 from fusion.merge.driver import merge_checkpoints
+from fusion.models import load_causal_lm
 from fusion.represent import represent_model
-from fusion.variants import get_variant
-from reports import tracking
-from training.clm import clm_arguments, pack_texts, train_clm
+from training.causal_lm import clm_arguments, pack_texts, train_clm
 from training.train import train_variant
 
 SUB = "pythia"
 FUSED = "fusellm"
-
-
-def domain_texts(cfg: SuiteConfig, layout: Layout, domain: str, split: str) -> list[str]:
-    """A domain's documents: the tiny world's corpus, or the hub dataset of the paper config."""
-    p = cfg.pythia
-    if p.domain_datasets is None:
-        from training.world.build import load_corpora
-
-        return load_corpora(layout)[domain][split]
-    ds = load_dataset(p.domain_datasets[domain], split="train")
-    cut = max(1, len(ds) // 20)  # the paper's test split: a held-out twentieth of each domain
-    part = ds.select(range(cut)) if split == "test" else ds.select(range(cut, len(ds)))
-    return part[cfg.corpus.text_field]
 
 
 def train_expert(cfg: SuiteConfig, layout: Layout, domain: str) -> Path:
@@ -58,8 +38,7 @@ def train_expert(cfg: SuiteConfig, layout: Layout, domain: str) -> Path:
     if out.exists():
         return out
     base = layout.model(p.base)
-    tok = AutoTokenizer.from_pretrained(base)
-    model = AutoModelForCausalLM.from_pretrained(base)
+    tok, model = load_causal_lm(base)
     seq_len = p.base.build.seq_len if p.base.build else cfg.fusion.block_size
     batch = p.base.build.batch_size if p.base.build else cfg.training.per_device_batch_size
     data = pack_texts(domain_texts(cfg, layout, domain, "train"), tok, seq_len)
@@ -112,52 +91,3 @@ def candidates(cfg: SuiteConfig, layout: Layout) -> dict[str, object]:
     rows["weight_merging"] = str(merged)
     rows["fusellm"] = str(fuse_experts(cfg, layout, experts))
     return rows
-
-
-def evaluate_row(cfg: SuiteConfig, layout: Layout, row: str, model: object) -> dict:
-    """Perplexity figures of one model on every domain's test split, logged to MLflow."""
-    if isinstance(model, dict):
-        paths = [str(p) for p in model.values()]
-        lm, tok = EnsembleLM.from_pretrained(paths).eval(), AutoTokenizer.from_pretrained(paths[0])
-    else:
-        lm, tok = load(model)
-    block = cfg.pythia.base.build.max_positions if cfg.pythia.base.build else 2048
-    figures = {
-        d: score(lm, tok, domain_texts(cfg, layout, d, "test"), block) for d in cfg.pythia.domains
-    }
-    with tracking.stage_run(layout.child(SUB, cfg), "eval", row, {"block_size": block}):
-        mlflow.log_metrics(
-            {
-                tracking.metric_key("eval", "perplexity", d, k): v
-                for d, f in figures.items()
-                for k, v in f.items()
-            }
-        )
-    return figures
-
-
-def run_pythia(cfg: SuiteConfig, layout: Layout) -> Path:
-    """The whole experiment; ``results.json`` (row -> domain -> figures) marks it done."""
-    if cfg.pythia is None:
-        raise SuiteError(f"config '{cfg.name}' has no pythia section: add one (see tiny.yaml)")
-    out = layout.child(SUB, cfg).root / "results.json"
-    if out.exists():
-        return out
-    results = {row: evaluate_row(cfg, layout, row, m) for row, m in candidates(cfg, layout).items()}
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(results, indent=1))
-    tmp.rename(out)
-    return out
-
-
-def main() -> None:
-    args = cli.parser("Pythia experiment: experts, ensemble, weight merging, FuseLLM.").parse_args()
-    cfg, layout = cli.load(args)
-    path = run_pythia(cfg, layout)
-    for row, figures in json.loads(path.read_text()).items():
-        cells = "  ".join(f"{d}={f['bits_per_byte']:.4f}" for d, f in figures.items())
-        print(f"{row:<16} bits/byte  {cells}")
-
-
-if __name__ == "__main__":
-    cli.run(main)

@@ -4,8 +4,9 @@ Fusion (λ = 0.9, fused targets), KD (λ = 0.9, the teacher's top-k) and the CLM
 (λ = 1, no targets) all run through :class:`FusionTrainer`; the loss math lives in
 :mod:`training.losses`, accelerate/DeepSpeed/checkpointing stay the Trainer's own. Both parts
 of the objective are cross-entropies of the same logits to sparse targets, so the gradient
-comes from one joint target (:func:`joint_targets`): one softmax pass and one B×T×V gradient
-instead of two of each, which is most of what separates a fusion step from a CLM step.
+comes from one joint target (:func:`training.losses.joint_targets`): one softmax pass and one
+B×T×V gradient instead of two of each, which is most of what separates a fusion step from a
+CLM step.
 """
 
 from __future__ import annotations
@@ -14,51 +15,18 @@ import time
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from transformers import Trainer
 
-from training.collator import IGNORE_INDEX
-from training.losses import DISTILL_LOSSES, clm_loss, combined_loss, sparse_distill_ce
+from training.losses import (
+    DISTILL_LOSSES,
+    clm_loss,
+    combined_loss,
+    joint_targets,
+    sparse_distill_ce,
+)
 
 # Slots of the running sums that ``log`` turns into interval means.
 _CLM, _DISTILL, _MICRO_BATCHES, _DISTILL_BATCHES, _TOKENS = range(5)
-
-
-def joint_targets(
-    labels: torch.Tensor,
-    target_ids: torch.Tensor,
-    target_probs: torch.Tensor,
-    mask: torch.Tensor,
-    clm_weight: float,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """One sparse target whose cross-entropy is ``λ·CLM + (1−λ)·CE(targets)``.
-
-    The next label is appended to the teacher's top-K. Each part keeps its own mean (CLM over
-    positions with a next label, distill over ``mask``): weights are rescaled from the part's
-    position count to that of the joint mask. A label that already is a top-K id adds its
-    weight to that entry, as the sparse loss wants distinct ids.
-
-    Args:
-        labels: ``(B, T)`` aligned with ``input_ids``, ``IGNORE_INDEX`` where not scored.
-        target_ids / target_probs: ``(B, T, K)`` teacher top-K, aligned with the logits.
-        mask: ``(B, T)`` the attention mask (positions the distill loss averages over).
-        clm_weight: λ.
-
-    Returns:
-        ``(B, T, K+1)`` ids and weights, and the ``(B, T)`` bool joint mask, for
-        :func:`training.losses.sparse_distill_ce`.
-    """
-    next_labels = F.pad(labels[:, 1:], (0, 1), value=IGNORE_INDEX)  # (B, T)
-    clm_mask, distill_mask = next_labels != IGNORE_INDEX, mask.bool()  # (B, T)
-    joint = clm_mask | distill_mask  # (B, T)
-    count = joint.sum()
-    clm_w = clm_mask * (clm_weight * count / clm_mask.sum().clamp(min=1))  # (B, T)
-    distill_w = distill_mask * ((1 - clm_weight) * count / distill_mask.sum().clamp(min=1))
-    label = torch.where(clm_mask, next_labels, 0).unsqueeze(-1)  # (B, T, 1)
-    same = (target_ids == label) & (target_probs > 0)  # (B, T, K), at most one per position
-    probs = target_probs * distill_w.unsqueeze(-1) + same * clm_w.unsqueeze(-1)  # (B, T, K)
-    extra = torch.where(same.any(-1), 0.0, clm_w).unsqueeze(-1)  # (B, T, 1)
-    return torch.cat([target_ids, label], -1), torch.cat([probs, extra], -1), joint
 
 
 class FusionTrainer(Trainer):

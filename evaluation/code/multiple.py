@@ -30,8 +30,6 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 from transformers import (
-    AutoModelForCausalLM,
-    AutoTokenizer,
     PreTrainedModel,
     PreTrainedTokenizerBase,
     set_seed,
@@ -42,8 +40,8 @@ from evaluation.code.languages import LANGUAGES, get_language, missing_toolchain
 from evaluation.code.passk import mean_pass_at_k
 from evaluation.code.problems import CodeProblem
 from evaluation.code.sandbox import run_program
-from evaluation.lm_eval_runner import check_model, context_length
 from evaluation.outputs import write_text
+from fusion.models import check_model, context_length, load_causal_lm
 
 KS = (1, 10, 100)  # bigcode reports pass@k for these k, where k <= samples
 TOP_P = 0.95  # bigcode-evaluation-harness's default for sampled runs
@@ -80,13 +78,11 @@ def _load(
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Model and left-padding tokenizer; a checkpoint that cannot load is one line."""
     check_model(model_path)
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    tokenizer, model = load_causal_lm(model_path, dtype, device)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
-    torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype)
-    return model.to(device).eval(), tokenizer
+    return model, tokenizer
 
 
 @torch.no_grad()

@@ -1,7 +1,7 @@
 """The ``multiple`` suite of ``make eval``: which problems, one MultiPL-E run, what MLflow gets.
 
-Problems: tiny configs run the tiny world's (`evaluation.tiny.code`); ``evaluation.items: real``
-the packaged HumanEval items of `evaluation.realdata` (Python and Rust only); paper configs
+Problems: tiny configs run the tiny world's (written by ``make world``); ``evaluation.items: real``
+the packaged HumanEval items of `evaluation.real.items` (Python and Rust only); paper configs
 MultiPL-E's own HumanEval items through bigcode-evaluation-harness (`evaluation.code.bigcode`,
 a one-line error naming the install when it is absent). Settings come from the ``evaluation``
 section (``multiple_*``; ``limit`` caps problems per language, ``batch_size`` the generation
@@ -19,11 +19,12 @@ import mlflow
 
 from configs.layout import Layout
 from configs.schema import SuiteConfig
+from configs.tracking import metric_key
 from evaluation.code import bigcode
 from evaluation.code.multiple import run_multiple
-from evaluation.code.problems import CodeProblem
-from evaluation.tiny.code import CODE_VERSION, world_code_problems
-from reports.tracking import metric_key
+from evaluation.code.problems import CodeProblem, load_problems
+from evaluation.real import items as realdata
+from evaluation.tasks.tiny import world_versions
 
 ARTIFACTS = "eval/multiple"
 
@@ -32,14 +33,13 @@ def suite_problems(cfg: SuiteConfig, layout: Layout) -> tuple[list[CodeProblem],
     """The config's problems in its ``multiple_languages``, and their version tags."""
     languages = list(cfg.evaluation.multiple_languages)
     if cfg.evaluation.items == "real":
-        from evaluation import realdata
-
         shipped = tuple(lang for lang in languages if lang in realdata.CODE_LANGUAGES)
         version = f"humaneval-real-{realdata.REAL_TASKS_VERSION}"
         return realdata.real_code_problems(layout, shipped), {"task_version.multiple": version}
     if cfg.is_tiny:
-        problems = world_code_problems(cfg.world.seed, cfg.world.entities, languages)
-        return problems, {"task_version.tiny_code": str(CODE_VERSION)}
+        version = world_versions(layout)["code"]
+        problems = load_problems(layout.code_problems, languages)
+        return problems, {"task_version.tiny_code": str(version)}
     problems = bigcode.bigcode_problems(languages)
     return problems, {"task_version.multiple": bigcode.dataset_revision()}
 

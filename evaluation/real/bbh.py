@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from evaluation.tiny.common import Doc, letter, options
+from evaluation.tasks.docs import Doc, letter, options
 
 Example = dict[str, Any]  # one BIG-bench example: input, target_scores and/or target
 Task = dict[str, Any]  # a whole task.json

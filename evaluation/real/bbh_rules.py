@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from configs.errors import SuiteError
-from evaluation.tiny.common import Doc
+from evaluation.tasks.docs import Doc
 
 BOOLEAN_TOKENS = 8  # BBH's expression length, in tokens (parentheses count)
 ARITHMETIC_GROUPS, ARITHMETIC_OPERANDS = 2, 4

@@ -15,6 +15,7 @@ import pytest
 from configs import stamps
 from configs.layout import Layout
 from configs.loader import load_config
+from configs.stages import STAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 MICRO = ROOT / "configs/micro.yaml"
@@ -100,3 +101,14 @@ def test_make_reproduce_is_up_to_date_after_a_run_and_redoes_all_after_a_config_
     plan = _make("-n", "reproduce", *variables).stdout
     order = [plan.index(f"--stage {stage}") for stage in PIPELINE]
     assert order == sorted(order) and "reports.tables" in plan
+
+
+def test_the_makefile_runs_every_stage_through_its_cli() -> None:
+    """The Makefile's stamped rules are the stage list: one per stage, running its module."""
+    makefile = (ROOT / "Makefile").read_text()
+    for name, stage in STAGES.items():
+        rule = f"$(STAMPS)/{name}.json:"
+        assert rule in makefile, name
+        recipe = makefile.split(rule, 1)[1].split("\n\n", 1)[0]
+        assert f"--stage {name}" in recipe or f"$(STAGE) {name} --" in recipe, name
+        assert f"-m {stage.module} $(ARGS)" in recipe, (name, recipe)

@@ -18,11 +18,11 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from configs.errors import SuiteError
 from configs.layout import Layout
+from configs.variants import fuse_variants
 from fusion.blocks import split_document
-from fusion.fuse_stage import load_fused
+from fusion.fuse.stage import load_fused
 from fusion.ragged import rows_of, unflatten
 from fusion.represent import load_representation, represent_shard
-from fusion.variants import fuse_variants
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -198,7 +198,7 @@ def test_source_without_vocabulary_overlap_is_refused(micro_cfg, fused_world) ->
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
-    from fusion.align_stage import vocab_mapping
+    from fusion.align.stage import vocab_mapping
 
     raw = Tokenizer(models.WordLevel({"ж": 0, "щ": 1, "[?]": 2}, unk_token="[?]"))
     raw.pre_tokenizer = pre_tokenizers.Whitespace()

@@ -8,8 +8,9 @@ import mlflow
 import torch
 from safetensors.torch import load_file
 
-from reports import tracking
-from training.pythia import SUB, run_pythia
+from configs import tracking
+from evaluation.pythia import run_pythia
+from training.pythia import SUB
 
 
 def test_pythia_experiment_end_to_end(micro_cfg, micro_world) -> None:
@@ -43,7 +44,7 @@ def test_pythia_experiment_end_to_end(micro_cfg, micro_world) -> None:
 
 def test_merged_checkpoint_runs_lm_eval(micro_cfg, micro_world) -> None:
     """The weight-merged model is a normal checkpoint: lm-eval scores it like any other."""
-    from evaluation.run_eval import evaluate
+    from evaluation.evaluate import evaluate
 
     run_pythia(micro_cfg, micro_world)
     merged = micro_world.child(SUB, micro_cfg).root / "weight_merging"

@@ -16,19 +16,20 @@ from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.loader import load_config
 from configs.schema import MULTIPLE_LANGUAGES
+from configs.tracking import metric_key
 from evaluation.code import multiple
 from evaluation.code.bigcode import INSTALL, bigcode_problems
 from evaluation.code.languages import LANGUAGES
 from evaluation.code.multiple import first_stop, run_multiple, score
 from evaluation.code.passk import mean_pass_at_k
+from evaluation.code.problems import load_problems
 from evaluation.code.sandbox import ExecResult
 from evaluation.code.suite import suite_problems
-from evaluation.run_eval import evaluate
-from evaluation.tiny.code import tiny_code_problems, world_code_problems
+from evaluation.evaluate import evaluate
 from reports.paper import PAPER_TABLES
 from reports.tables import build, eval_runs, multiple_language
-from reports.tracking import metric_key
-from training.world.knowledge import build_knowledge
+from world.benchmarks.code import tiny_code_problems
+from world.knowledge import build_knowledge
 
 ROOT = Path(__file__).resolve().parents[2]
 CPP, PY = LANGUAGES["cpp"].stop_sequences, LANGUAGES["py"].stop_sequences
@@ -79,9 +80,9 @@ def target(micro_world) -> str:
 
 
 def test_run_on_the_micro_target_scores_its_samples_and_resumes(
-    target: str, micro_cfg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    target: str, micro_world, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    problems = world_code_problems(micro_cfg.world.seed, micro_cfg.world.entities, None)
+    problems = load_problems(micro_world.code_problems)
     out = tmp_path / "multiple"
     results = run_multiple(target, problems, out, max_new_tokens=16, batch_size=4, limit=1)
     assert list(results["results"]) == list(LANGUAGES)

@@ -14,12 +14,12 @@ from mlflow.tracking import MlflowClient
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.loader import load_config
+from configs.tracking import metric_key
+from evaluation.evaluate import evaluate
 from evaluation.lm_eval_runner import run_lm_eval
 from evaluation.opencompass_datasets import paper_datasets, tiny_datasets
 from evaluation.opencompass_runner import harness_version, run_opencompass
-from evaluation.run_eval import evaluate
-from evaluation.tiny.tasks import generate_tasks
-from reports.tracking import metric_key
+from evaluation.tasks.tiny import tiny_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK = "tiny_triviaqa"  # same prompt, greedy continuation, stops ("\n", ".") and EM in both
@@ -52,7 +52,7 @@ def _known_answers(include: Path, predictions: list[str], out: Path) -> tuple[Pa
 def test_one_task_scores_the_same_through_lm_eval_and_opencompass(
     micro_cfg, micro_world: Layout, tmp_path: Path, monkeypatch
 ) -> None:
-    include = generate_tasks(micro_cfg, micro_world)
+    include = tiny_tasks(micro_world)
     target = micro_world.model(micro_cfg.models.target)
     # batch size 1: lm-eval batches by length, OpenCompass in order; padding must not differ
     run_lm_eval(target, [TASK], include, tmp_path / "first", 1, LIMIT)
@@ -127,7 +127,7 @@ def test_the_eval_stage_runs_generation_through_opencompass(micro_cfg, micro_wor
 def test_bad_names_and_missing_data_are_one_line(
     micro_cfg, micro_world: Layout, tmp_path: Path, monkeypatch
 ) -> None:
-    include = generate_tasks(micro_cfg, micro_world)
+    include = tiny_tasks(micro_world)
     with pytest.raises(SuiteError, match="tiny task 'tiny_trivia' has no OpenCompass form"):
         tiny_datasets(include, ["tiny_trivia"], tmp_path)
     with pytest.raises(SuiteError, match="did you mean triviaqa_gen"):

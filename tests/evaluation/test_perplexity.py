@@ -7,7 +7,8 @@ import math
 import pytest
 import torch
 
-from evaluation.perplexity import load, perplexity, pool, score
+from evaluation.perplexity import perplexity, pool, score
+from fusion.models import load_causal_lm
 
 TEXT = "The city of Brathorn stands on a river. People use a kettle for boiling water."
 
@@ -18,7 +19,7 @@ def target(micro_cfg, micro_world) -> str:
 
 
 def test_one_window_equals_exp_of_the_hf_loss(target: str) -> None:
-    model, tokenizer = load(target)
+    tokenizer, model = load_causal_lm(target)
     body = tokenizer(TEXT, add_special_tokens=False).input_ids
     ids = torch.tensor([[tokenizer.bos_token_id, *body]])
     with torch.no_grad():
@@ -32,7 +33,7 @@ def test_one_window_equals_exp_of_the_hf_loss(target: str) -> None:
 
 
 def test_windows_score_every_token_once_and_pool_sums(target: str) -> None:
-    model, tokenizer = load(target)
+    tokenizer, model = load_causal_lm(target)
     texts = [TEXT, TEXT.upper()]
     whole = score(model, tokenizer, texts, block_size=128)
     blocks = score(model, tokenizer, texts, block_size=8)  # non-overlapping: stride 7

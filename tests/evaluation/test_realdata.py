@@ -18,10 +18,11 @@ from lm_eval.tasks import TaskManager
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.loader import ConfigError, load_config
-from evaluation import realdata
 from evaluation.code.languages import missing_toolchain
 from evaluation.code.sandbox import run_program
+from evaluation.evaluate import plan_tasks
 from evaluation.real import cache
+from evaluation.real import items as realdata
 from evaluation.real.bbh_rules import (
     arithmetic_docs,
     boolean_docs,
@@ -29,7 +30,7 @@ from evaluation.real.bbh_rules import (
     web_of_lies_docs,
 )
 from evaluation.real.humaneval import humaneval_problems
-from evaluation.run_eval import plan_tasks
+from evaluation.suites import real_bbh_task
 from reports.render import items_line
 from reports.tables import Built, row_tags
 
@@ -185,7 +186,7 @@ def _rows(path: Path) -> list[dict]:
 
 def test_real_tasks_load_through_lm_eval_with_exact_answer_only_shots(real_tasks: Path) -> None:
     manager = TaskManager(include_path=str(real_tasks), include_defaults=False)
-    names = {realdata.real_bbh_task(s) for s in SUBTASKS}
+    names = {real_bbh_task(s) for s in SUBTASKS}
     assert set(manager.all_subtasks) == names
     group = manager.load(realdata.REAL_BBH_GROUP)["group_map"][realdata.REAL_BBH_GROUP]
     assert set(group) == names
@@ -315,7 +316,7 @@ def test_real_items_config_plans_real_tasks_and_rejects_other_suites() -> None:
     cfg = load_config(ROOT / "configs/realdata.yaml")
     assert cfg.evaluation.items == "real" and realdata.items_tag(cfg) == "real"
     plan = plan_tasks(cfg, ["bbh", "multiple"], None)
-    assert plan == {"bbh": [realdata.real_bbh_task(s) for s in realdata.BBH_SUBTASKS]}
+    assert plan == {"bbh": [real_bbh_task(s) for s in realdata.BBH_SUBTASKS]}
     assert len(plan["bbh"]) == 27
     with pytest.raises(SuiteError, match="no real items"):
         plan_tasks(cfg, ["commonsense"], None)
@@ -362,8 +363,8 @@ def test_generate_real_tasks_needs_the_cache_and_is_idempotent(packages, tmp_pat
 def test_eval_stage_scores_real_items_and_tags_the_run(packages, tmp_path, micro_world) -> None:
     from mlflow.tracking import MlflowClient
 
-    from evaluation.run_eval import evaluate
-    from reports.tracking import metric_key
+    from configs.tracking import metric_key
+    from evaluation.evaluate import evaluate
 
     cfg = load_config(ROOT / "configs/realdata.yaml", ["evaluation.limit=2"])
     layout = Layout.of(cfg, tmp_path / "runs")

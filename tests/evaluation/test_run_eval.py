@@ -13,10 +13,10 @@ from mlflow.tracking import MlflowClient
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.loader import load_config
+from configs.tracking import metric_key
+from evaluation.evaluate import evaluate
 from evaluation.lm_eval_runner import run_lm_eval
-from evaluation.run_eval import evaluate
-from evaluation.tiny.tasks import generate_tasks
-from reports.tracking import metric_key
+from evaluation.tasks.tiny import tiny_tasks
 
 # A few tasks per suite: every output type (MC, CoT generation, loglikelihood, hooks).
 TASKS = ["tiny_bbh_navigate", "tiny_arc_easy", "tiny_boolq", "tiny_drop", "tiny_lambada"]
@@ -76,7 +76,7 @@ def test_unknown_task_names_the_nearest(layout: Layout) -> None:
     with pytest.raises(SuiteError, match="did you mean tiny_arc_easy") as err:
         evaluate(layout.cfg, layout, "llama2", ["commonsense"], ["tiny_arc_esy"])
     assert "\n" not in str(err.value)
-    include = generate_tasks(layout.cfg, layout)
+    include = tiny_tasks(layout)
     target = layout.model(layout.cfg.models.target)
     with pytest.raises(
         SuiteError, match="unknown lm-eval task 'tiny_bolq': did you mean tiny_boolq"

@@ -6,9 +6,16 @@ Offline: lm-eval's registry and OpenCompass's dataset configs are read from the 
 from __future__ import annotations
 
 from evaluation.lm_eval_runner import builtin_tasks
-from evaluation.suites import BBH_GROUP, BBH_SUBTASKS, SUITES, lm_eval_tasks, opencompass_config
-from evaluation.tiny.bbh import BBH_TASKS
-from evaluation.tiny.tasks import TASKS, bbh_task
+from evaluation.suites import (
+    BBH_GROUP,
+    BBH_SUBTASKS,
+    SUITES,
+    bbh_task,
+    lm_eval_tasks,
+    opencompass_config,
+)
+from evaluation.tasks.tiny import TASK_BODIES
+from world.benchmarks.bbh import BBH_TASKS
 
 
 def test_every_paper_lm_eval_name_is_in_the_installed_registry() -> None:
@@ -36,6 +43,6 @@ def test_suites_have_the_papers_benchmarks() -> None:
 
 def test_every_benchmark_has_a_generated_tiny_analogue() -> None:
     assert set(BBH_TASKS) == set(BBH_SUBTASKS)
-    generated = set(TASKS) | {bbh_task(name) for name in BBH_TASKS}
+    generated = set(TASK_BODIES) | {bbh_task(name) for name in BBH_TASKS}
     assert {b.tiny for suite in SUITES.values() for b in suite} == generated
     assert len(generated) == 27 + 5 + 5

@@ -11,7 +11,7 @@ from mlflow.tracking import MlflowClient
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.loader import load_config
-from evaluation.run_eval import evaluate_all
+from evaluation.evaluate import evaluate_all
 from evaluation.workers import evaluate_in_workers
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fusion.align import align_topk, get_aligner
-from fusion.bench_align import bench_alignment, reference_align_topk, synthetic_topk
+from fusion.align.topk import align_topk, get_aligner
+from fusion.bench.align import bench_alignment, reference_align_topk, synthetic_topk
 from fusion.vocab import mined_vocab_map
 
 MODES = [("exact", "hard"), ("mined", "soft")]

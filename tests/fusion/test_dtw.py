@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-from fusion.align import Aligner
+from fusion.align.topk import Aligner
 from fusion.dtw import dtw_path, dtw_reference, single_partners, unique_pair_costs
 
 

@@ -14,8 +14,8 @@ from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from configs.errors import SuiteError
+from evaluation.ensemble_lm import EnsembleHFLM, register
 from fusion.ensemble import EnsembleLM
-from fusion.ensemble_lm import EnsembleHFLM, register
 
 
 def _tokenizer(first: str = "t0") -> PreTrainedTokenizerFast:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from fusion.fuse import FUSION_FUNCTIONS, fuse_topk
+from fusion.fuse.methods import FUSION_FUNCTIONS, fuse_topk
 
 
 @pytest.mark.parametrize("method", ["min_ce", "avg_ce"])

@@ -14,8 +14,10 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from configs import tracking
 from configs.layout import Layout
-from reports import figures, summary, tables, tracking
+from reports import __main__ as reports_cli
+from reports import figures, summary
 from reports.paper import GEN_TASKS, as_frame
 from reports.render import write_table
 from reports.tables import Built, column_metrics, row_models
@@ -108,10 +110,9 @@ def test_stage_times_and_package_versions(store, tmp_path) -> None:
 def test_cli_writes_tables_figures_and_report(store, monkeypatch, capsys) -> None:
     argv = ["prog", "--config", str(ROOT / "configs/micro.yaml"), "--runs", str(store.runs)]
     monkeypatch.setattr(sys, "argv", [*argv, "--table", "table2"])
-    tables.main()
-    monkeypatch.setattr(sys, "argv", argv)
-    figures.main()
-    summary.main()
+    reports_cli.main()
+    reports_cli.draw_figures(store)
+    reports_cli.write_report(store.cfg, store)
     for name in ["table2", "training_curves"]:
         assert (store.tables / f"{name}.png").read_bytes().startswith(PNG), name
     assert not (store.tables / "table1.png").exists()  # table1 was not rendered

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from configs import tracking
 from configs.layout import Layout
-from reports import tracking
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_S = 40.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import sys
@@ -14,13 +15,16 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from configs import cli
+from configs import cli, tracking
+from configs.errors import SuiteError
 from configs.layout import Layout
-from reports import figures, summary, tables, tracking
+from reports import __main__ as reports_cli
+from reports import tables
 from reports.tables import column_metrics, row_models
 
 ROOT = Path(__file__).resolve().parents[2]
-MAINS = [tables.main, figures.main, summary.main]
+# `make tables` (tables, figures, report) and `make table2` (one table)
+MODES = {"all": (), "one table": ("--table", "table2")}
 NOBODY = 65534
 
 
@@ -75,27 +79,28 @@ def unprivileged() -> Iterator[None]:
 
 
 def test_tables_before_eval_runs_name_the_target(store, monkeypatch, capsys) -> None:
-    err = fails(tables.main, monkeypatch, capsys, store.runs, "--set", "name=fresh")
+    err = fails(reports_cli.main, monkeypatch, capsys, store.runs, "--set", "name=fresh")
     assert "no eval runs for 'fresh': run `make eval`" in err
 
 
-def test_figures_before_tables_name_the_target(store, monkeypatch, capsys) -> None:
-    err = fails(figures.main, monkeypatch, capsys, store.runs)
-    assert f"no tables under {store.tables}: run `make tables`" in err
+def test_figures_before_tables_name_the_target(store) -> None:
+    message = f"no tables under {store.tables}: run `make tables`"
+    with pytest.raises(SuiteError, match=re.escape(message)):
+        reports_cli.draw_figures(store)
 
 
-@pytest.mark.parametrize("main", MAINS, ids=lambda m: m.__module__)
-def test_missing_store_is_not_created(main, monkeypatch, capsys, tmp_path) -> None:
-    err = fails(main, monkeypatch, capsys, tmp_path / "runs")
+@pytest.mark.parametrize("mode", MODES)
+def test_missing_store_is_not_created(mode, monkeypatch, capsys, tmp_path) -> None:
+    err = fails(reports_cli.main, monkeypatch, capsys, tmp_path / "runs", *MODES[mode])
     assert f"no MLflow store at {tmp_path / 'runs' / 'mlflow.db'}: run `make eval`" in err
     assert not (tmp_path / "runs").exists()
 
 
-@pytest.mark.parametrize("main", MAINS, ids=lambda m: m.__module__)
-def test_corrupt_store(main, monkeypatch, capsys, tmp_path) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_corrupt_store(mode, monkeypatch, capsys, tmp_path) -> None:
     db = tmp_path / "mlflow.db"
     db.write_bytes(b"\x00garbage, not sqlite\xff" * 512)
-    err = fails(main, monkeypatch, capsys, tmp_path)
+    err = fails(reports_cli.main, monkeypatch, capsys, tmp_path, *MODES[mode])
     assert f"cannot read the MLflow store {db}: file is not a database" in err
 
 
@@ -106,7 +111,7 @@ def test_locked_store(monkeypatch, capsys, tmp_path) -> None:
     holder.execute("BEGIN EXCLUSIVE")
     monkeypatch.setattr(tables, "STORE_WAIT_S", 0.2)
     try:
-        err = fails(tables.main, monkeypatch, capsys, tmp_path)
+        err = fails(reports_cli.main, monkeypatch, capsys, tmp_path)
     finally:
         holder.close()
     assert f"cannot read the MLflow store {db}: another process holds it" in err
@@ -115,12 +120,12 @@ def test_locked_store(monkeypatch, capsys, tmp_path) -> None:
 def test_unwritable_runs_keeps_the_tables_there(readable_runs, monkeypatch, capsys) -> None:
     tables_dir = readable_runs / "micro" / "tables"
     monkeypatch.setattr(sys, "argv", argv(readable_runs, "--table", "table2"))
-    tables.main()
+    reports_cli.main()
     before = {p: p.read_bytes() for p in tables_dir.iterdir()}
     tables_dir.chmod(0o555)
     try:
         with unprivileged():
-            err = fails(tables.main, monkeypatch, capsys, readable_runs, "--table", "table2")
+            err = fails(reports_cli.main, monkeypatch, capsys, readable_runs, "--table", "table2")
     finally:
         tables_dir.chmod(0o755)
     assert f"cannot write under {tables_dir}: Permission denied" in err
@@ -131,5 +136,5 @@ def test_runs_under_a_file_is_one_line(store, monkeypatch, capsys, tmp_path) -> 
     blocker = tmp_path / "not_a_dir"
     blocker.write_text("a file where RUNS' parent should be")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store.tracking_uri)
-    err = fails(tables.main, monkeypatch, capsys, blocker / "runs", "--table", "table2")
+    err = fails(reports_cli.main, monkeypatch, capsys, blocker / "runs", "--table", "table2")
     assert f"cannot write under {blocker / 'runs' / 'micro' / 'tables'}: Not a directory" in err

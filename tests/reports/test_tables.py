@@ -7,8 +7,8 @@ import math
 import mlflow
 import pytest
 
+from configs import tracking
 from configs.layout import Layout
-from reports import tracking
 from reports.render import claims, write_table
 from reports.tables import build_all, column_metrics, row_models
 

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 import training.losses as losses
-from training.bench_loss import CountLargeAllocations
+from training.bench.loss import CountLargeAllocations
 from training.losses import (
     DISTILL_LOSSES,
     clm_loss,

@@ -11,7 +11,7 @@ import pytest
 
 from configs import cli
 from configs.layout import Layout
-from fusion.fuse_stage import load_fused
+from fusion.fuse.stage import load_fused
 from training import train
 
 ROOT = Path(__file__).resolve().parents[2]

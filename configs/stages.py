@@ -1,0 +1,63 @@
+"""The pipeline's stages in one list: ``make reproduce``'s order, each stage's CLI, and the
+config slice its outputs depend on (what `configs.stamps` compares to decide a rebuild).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from configs.schema import SuiteConfig
+
+
+def _world(cfg: SuiteConfig) -> dict[str, Any]:
+    models = [m.model_dump() for m in cfg.models.all()]
+    pythia = cfg.pythia.base.model_dump() if cfg.pythia else None
+    return {"world": cfg.world.model_dump(), "corpus": cfg.corpus.model_dump()} | {
+        "models": models,
+        "pythia_base": pythia,
+    }
+
+
+def _fusion(*fields: str) -> Callable[[SuiteConfig], dict[str, Any]]:
+    return lambda cfg: {f"fusion.{f}": getattr(cfg.fusion, f) for f in fields}
+
+
+def _section(name: str) -> Callable[[SuiteConfig], dict[str, Any]]:
+    return lambda cfg: {name: (s.model_dump() if (s := getattr(cfg, name)) else None)}
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of ``make reproduce``: its CLI, what it follows, the config slice its outputs
+    depend on, and its output dirs (relative to the config's root)."""
+
+    module: str  # run as ``python -m <module>``
+    upstream: str | None
+    slice: Callable[[SuiteConfig], dict[str, Any]]
+    outputs: tuple[str, ...]
+
+
+def _eval(cfg: SuiteConfig) -> dict[str, Any]:
+    return {"evaluation": cfg.evaluation.model_dump(exclude={"workers"})}
+
+
+def _pythia(cfg: SuiteConfig) -> dict[str, Any]:
+    return _section("pythia")(cfg) | _section("training")(cfg) | _section("fusion")(cfg)
+
+
+# In pipeline order; the Makefile has one stamped rule per stage (a test checks it).
+STAGES: dict[str, Stage] = {
+    "world": Stage("world", None, _world, ("world",)),
+    "represent": Stage(
+        "fusion.represent", "world", _fusion("block_size", "topk"), ("blocks", "represent")
+    ),
+    "align": Stage(
+        "fusion.align", "represent", _fusion("vocab", "method", "temperature"), ("align",)
+    ),
+    "fuse": Stage("fusion.fuse", "align", lambda cfg: {}, ("fuse",)),
+    "train": Stage("training.train", "fuse", _section("training"), ("train",)),
+    "eval": Stage("evaluation.run_eval", "train", _eval, ("eval",)),
+    "pythia": Stage("evaluation.pythia", "world", _pythia, ("pythia",)),
+}

@@ -1,0 +1,97 @@
+"""Every training variant the paper's tables need, derived from the config in one place.
+
+Light enough for ``make plan``, the fuse, train and eval stages and the tables to share:
+- ``clm``: the continual-training baseline, λ = 1 on the main variant's blocks (no targets);
+- ``fusellm``: every source, the config's vocab mapping and fusion function (Tables 1-3);
+- ``fusellm_<source>``: the target with one source (the #sources table), when there are 2+;
+- ``fusellm_em`` / ``fusellm_mined``: the other vocab mapping (ablation: EM vs MinED);
+- ``fusellm_avgce`` / ``fusellm_mince``: the other fusion function (ablation);
+- ``kd``: the teacher's own top-k as the target distribution (KD baseline).
+Each is trained once per seed of ``reporting.seeds``; the run with ``training.seed`` keeps the
+variant's name, the others are ``<variant>-seed<s>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from configs import registry
+from configs.schema import SuiteConfig
+
+CLM = "clm"
+MAIN = "fusellm"  # the paper's FuseLLM; the CLM baseline trains on its blocks
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What one variant trains on: which candidates its fused targets combine, and how.
+
+    ``fused`` is False for the CLM baseline, which has no targets and trains with λ = 1 on
+    the blocks of ``data``.
+    """
+
+    name: str
+    sources: tuple[str, ...] = ()
+    vocab: str = "mined"
+    method: str = "min_ce"
+    teacher: str | None = None
+    fused: bool = True
+
+    @property
+    def data(self) -> str:
+        """The fused dataset whose blocks this variant trains on."""
+        return self.name if self.fused else MAIN
+
+    def clm_weight(self, cfg: SuiteConfig) -> float:
+        """λ of ``λ·CLM + (1−λ)·distill``: 1 without targets, else ``training.clm_weight``."""
+        return cfg.training.clm_weight if self.fused else 1.0
+
+
+def fuse_variants(cfg: SuiteConfig) -> dict[str, Variant]:
+    """Every variant with fused targets, by name, main variant first."""
+    f = cfg.fusion
+    names = tuple(s.name for s in cfg.models.sources)
+    other_vocab = "exact" if f.vocab == "mined" else "mined"
+    other_method = "avg_ce" if f.method == "min_ce" else "min_ce"
+    out = [Variant(MAIN, names, f.vocab, f.method)]
+    if len(names) > 1:
+        out += [Variant(f"{MAIN}_{s}", (s,), f.vocab, f.method) for s in names]
+    vocab_name = "em" if other_vocab == "exact" else "mined"
+    out.append(Variant(f"{MAIN}_{vocab_name}", names, other_vocab, f.method))
+    out.append(Variant(f"{MAIN}_{other_method.replace('_', '')}", names, f.vocab, other_method))
+    if cfg.models.teacher:
+        out.append(Variant("kd", (), f.vocab, f.method, teacher=cfg.models.teacher.name))
+    return {v.name: v for v in out}
+
+
+def train_variants(cfg: SuiteConfig) -> dict[str, Variant]:
+    """Every variant ``make train`` produces, in order: the CLM baseline, then the fused ones."""
+    return {CLM: Variant(CLM, fused=False)} | fuse_variants(cfg)
+
+
+def get_variant(cfg: SuiteConfig, name: str) -> Variant:
+    """The named fused variant, or a one-line error naming the nearest valid ones."""
+    return registry.get(fuse_variants(cfg), name, "fusion variant")
+
+
+def get_train_variant(cfg: SuiteConfig, name: str) -> Variant:
+    """The named training variant (CLM included), or a one-line error with a hint."""
+    return registry.get(train_variants(cfg), name, "training variant")
+
+
+def replica(cfg: SuiteConfig, variant: str, seed: int) -> str:
+    """The name a variant trained with ``seed`` goes by: the variant itself for
+    ``training.seed``, else ``<variant>-seed<seed>`` (its own dir, eval run and MLflow runs)."""
+    return variant if seed == cfg.training.seed else f"{variant}-seed{seed}"
+
+
+def train_runs(cfg: SuiteConfig, variants: list[str] | None = None) -> list[tuple[str, int]]:
+    """(variant, seed) of every training run: each variant once per ``reporting.seeds``, so the
+    tables can show mean ± std over the seeds."""
+    chosen = variants or list(train_variants(cfg))
+    return [(v, s) for s in cfg.reporting.seeds for v in chosen]
+
+
+def lineage(meta: dict) -> dict[str, str]:
+    """Tags that group a variant's seeds: the tables average over runs sharing ``variant``."""
+    return {"variant": meta["variant"], "seed": str(meta.get("seed", ""))}

@@ -1,0 +1,60 @@
+"""Scoring of the Pythia experiment (the paper's Table 7): every row by perplexity per domain.
+
+The models themselves (experts, weight merge, FuseLLM of the experts) come from
+`training.pythia`; the ensemble is scored as one model (uniform mixture of the experts'
+next-token distributions). Each row's figures are logged to MLflow with the tag ``sub=pythia``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+from transformers import AutoTokenizer
+
+from configs import tracking
+from configs.errors import SuiteError
+from configs.layout import Layout
+from configs.schema import SuiteConfig
+from evaluation.perplexity import score
+from fusion.corpus import domain_texts
+from fusion.ensemble import EnsembleLM
+from fusion.models import load_causal_lm
+from training.pythia import SUB, candidates
+
+
+def evaluate_row(cfg: SuiteConfig, layout: Layout, row: str, model: object) -> dict:
+    """Perplexity figures of one model on every domain's test split, logged to MLflow."""
+    if isinstance(model, dict):
+        paths = [str(p) for p in model.values()]
+        lm, tok = EnsembleLM.from_pretrained(paths).eval(), AutoTokenizer.from_pretrained(paths[0])
+    else:
+        tok, lm = load_causal_lm(model)
+    block = cfg.pythia.base.build.max_positions if cfg.pythia.base.build else 2048
+    figures = {
+        d: score(lm, tok, domain_texts(cfg, layout, d, "test"), block) for d in cfg.pythia.domains
+    }
+    with tracking.stage_run(layout.child(SUB, cfg), "eval", row, {"block_size": block}):
+        mlflow.log_metrics(
+            {
+                tracking.metric_key("eval", "perplexity", d, k): v
+                for d, f in figures.items()
+                for k, v in f.items()
+            }
+        )
+    return figures
+
+
+def run_pythia(cfg: SuiteConfig, layout: Layout) -> Path:
+    """The whole experiment; ``results.json`` (row -> domain -> figures) marks it done."""
+    if cfg.pythia is None:
+        raise SuiteError(f"config '{cfg.name}' has no pythia section: add one (see tiny.yaml)")
+    out = layout.child(SUB, cfg).root / "results.json"
+    if out.exists():
+        return out
+    results = {row: evaluate_row(cfg, layout, row, m) for row, m in candidates(cfg, layout).items()}
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(results, indent=1))
+    tmp.rename(out)
+    return out

@@ -1,0 +1,143 @@
+"""``make align``: carry each source's top-k onto the target's tokens, block by block.
+
+Reads the target's and the source's representations, builds the vocabulary map once
+(MinED, or EM), aligns every block with :func:`fusion.align.align_topk` through
+``datasets.map(num_proc=fusion.num_proc)`` and stores per target position the aligned ids
+and logits (flat + lengths, see :mod:`fusion.ragged`) with the source's block CE.
+Usage: ``python -m fusion.align --config configs/tiny.yaml [--source NAME]``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import mlflow
+from datasets import Dataset, Features, Sequence, Value, load_from_disk
+from transformers import AutoTokenizer
+
+from configs import tracking
+from configs.errors import SuiteError
+from configs.layout import Layout, atomic_dir
+from configs.schema import ModelSpec, SuiteConfig
+from configs.variants import fuse_variants
+from fusion.align.topk import align_topk
+from fusion.ragged import flatten, rows_of
+from fusion.represent import load_representation
+from fusion.vocab import detect_marker, mined_vocab_map, rewrite_marker, vocab_map_stats
+
+ALIGNED = Features(
+    {
+        "block_id": Value("int64"),
+        "ce": Value("float32"),
+        "aligned_ids": Sequence(Value("int32")),
+        "aligned_logits": Sequence(Value("float32")),
+        "aligned_len": Sequence(Value("int32")),
+    }
+)
+
+
+def exact_overlap(source_tok, target_tok) -> float:
+    """Share of source tokens (marker rewritten) that exist verbatim in the target vocab."""
+    s_marker, t_marker = detect_marker(source_tok), detect_marker(target_tok)
+    target_vocab = target_tok.get_vocab()
+    tokens = list(source_tok.get_vocab())
+    hits = sum(rewrite_marker(t, s_marker, t_marker) in target_vocab for t in tokens)
+    return hits / max(len(tokens), 1)
+
+
+def vocab_mapping(source_tok, target_tok, vocab: str, name: str) -> tuple[dict | None, dict]:
+    """The MinED map (None for EM) and statistics; refuse a source sharing no tokens."""
+    overlap = exact_overlap(source_tok, target_tok)
+    if overlap == 0.0:
+        raise SuiteError(
+            f"source '{name}' shares no token with the target vocabulary: "
+            "check that its tokenizer is the right one"
+        )
+    if vocab == "exact":
+        return None, {"exact_share": overlap}
+    mapping = mined_vocab_map(source_tok, target_tok)
+    return mapping, vocab_map_stats(mapping)
+
+
+def _paired(target: Dataset, source: Dataset, name: str) -> Dataset:
+    if target["block_id"] != source["block_id"]:
+        raise SuiteError(
+            f"representations of the target and '{name}' cover different blocks: "
+            "delete both and re-run `make represent`"
+        )
+    return source.add_column("base_ids", target["input_ids"])
+
+
+def align_source(cfg: SuiteConfig, layout: Layout, spec: ModelSpec, vocab: str) -> Path:
+    """Align one source onto the target with ``vocab`` mapping; cached, atomic."""
+    out = layout.alignment(spec.name, vocab)
+    if (out / "meta.json").exists():
+        return out
+    target_spec = cfg.models.target
+    target = load_representation(layout.representation(target_spec.name))
+    source = load_representation(layout.representation(spec.name))
+    base_tok = AutoTokenizer.from_pretrained(layout.model(target_spec))
+    blend_tok = AutoTokenizer.from_pretrained(layout.model(spec))
+    mapping, stats = vocab_mapping(blend_tok, base_tok, vocab, spec.name)
+    k = cfg.fusion.topk
+
+    def align_block(row: dict) -> dict:
+        ids, logits = align_topk(
+            base_tok,
+            blend_tok,
+            row["base_ids"],
+            row["input_ids"],
+            rows_of(row["topk_ids"], k),
+            rows_of(row["topk_logits"], k),
+            vocab=vocab,
+            vocab_map=mapping,
+        )
+        flat_ids, lengths = flatten(ids, "int32")
+        flat_logits, _ = flatten(logits, "float32")
+        return {"aligned_ids": flat_ids, "aligned_logits": flat_logits, "aligned_len": lengths}
+
+    scratch = Path(tempfile.mkdtemp(dir=layout.root, prefix=".align-cache-"))
+    try:
+        paired = _paired(target, source, spec.name)
+        aligned = paired.map(
+            align_block,
+            num_proc=cfg.fusion.num_proc,
+            features=ALIGNED,
+            remove_columns=["input_ids", "topk_ids", "topk_logits", "base_ids"],
+            cache_file_name=str(scratch / "aligned.arrow"),
+            new_fingerprint=f"align-{spec.name}-{vocab}",
+            desc=f"align {spec.name} ({vocab})",
+        )
+        with atomic_dir(out) as tmp:
+            aligned.save_to_disk(str(tmp))
+            (tmp / "meta.json").write_text(
+                json.dumps({"source": spec.name, "vocab": vocab, "blocks": len(aligned), **stats})
+            )
+            if mapping is not None:
+                (tmp / "vocab_map.json").write_text(json.dumps(mapping, ensure_ascii=False))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    with tracking.stage_run(
+        layout, "align", f"{spec.name}_{vocab}", {"source": spec.name, "vocab": vocab}
+    ):
+        mlflow.log_metrics({tracking.metric_key("align", k): v for k, v in stats.items()})
+        if mapping is not None:
+            mlflow.log_artifact(str(out / "vocab_map.json"))
+    return out
+
+
+def load_alignment(layout: Layout, source: str, vocab: str) -> Dataset:
+    """A finished alignment, or a one-line error naming the target to run."""
+    out = layout.alignment(source, vocab)
+    if not (out / "meta.json").exists():
+        raise SuiteError(f"no alignment of '{source}' ({vocab}) at {out}: run `make align`")
+    return load_from_disk(str(out))
+
+
+def needed_alignments(cfg: SuiteConfig) -> list[tuple[str, str]]:
+    """(source, vocab) pairs that some fusion variant uses."""
+    pairs = {(s, v.vocab) for v in fuse_variants(cfg).values() for s in v.sources}
+    return sorted(pairs)

@@ -1,0 +1,1 @@
+"""Speed benchmarks of the fusion stages (`make bench`): ratios measured side by side."""

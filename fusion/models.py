@@ -1,0 +1,96 @@
+"""The one way a checkpoint is loaded, and the one reading of its context window.
+
+Every stage that touches weights (represent, train, the Pythia experiment, perplexity,
+MultiPL-E generation, the harnesses' pre-checks) loads through here, so a bad path or a
+tokenizer that does not fit its model fails the same way everywhere: one line naming the fix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from transformers import (
+    AutoConfig,
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    PretrainedConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+from configs.errors import SuiteError
+from configs.layout import Layout
+from configs.schema import ModelSpec
+
+# Config keys of the context window across architectures (Llama, GPT-NeoX: the first; GPT-2:
+# n_positions / n_ctx; MPT: max_seq_len; some remote-code models: seq_length). lm-eval reads
+# only the first three and would feed an MPT model prompts longer than its ALiBi table.
+CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "n_ctx", "max_seq_len", "seq_length")
+
+
+def context_length(config: PretrainedConfig | str) -> int | None:
+    """The longest sequence the model accepts (a config, or a checkpoint path); None if unsaid."""
+    if not isinstance(config, PretrainedConfig):
+        config = AutoConfig.from_pretrained(config)
+    sizes = (getattr(config, key, None) for key in CONTEXT_KEYS)
+    return next((size for size in sizes if isinstance(size, int) and size > 0), None)
+
+
+def check_model(model_path: str) -> None:
+    """Fail in one line before a harness starts if the checkpoint cannot be loaded.
+
+    A path must be a directory with ``config.json``; an ``org/name`` hub id is left to the
+    local Hugging Face cache (``make prefetch``).
+    """
+    path = Path(model_path)
+    is_hub_id = model_path.count("/") == 1 and not model_path.startswith((".", "/", "~"))
+    if (path.exists() or not is_hub_id) and not (path / "config.json").is_file():
+        raise SuiteError(f"no model checkpoint at {model_path} (no config.json): build it first")
+    try:
+        AutoTokenizer.from_pretrained(model_path)
+    except Exception as err:  # any loader failure becomes one line naming the model
+        reason = (str(err).strip() or type(err).__name__).splitlines()[0][:160]
+        raise SuiteError(f"cannot load the tokenizer of {model_path}: {reason}") from None
+
+
+def load_causal_lm(
+    path: str,
+    dtype: str = "float32",
+    device: str | torch.device = "cpu",
+    revision: str | None = None,
+    trust_remote_code: bool = False,
+    name: str | None = None,
+) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
+    """Tokenizer and eval-mode model at ``path``; refuse a tokenizer that does not fit it."""
+    kw = {"revision": revision, "trust_remote_code": trust_remote_code}
+    name = name or path
+    try:
+        tok = AutoTokenizer.from_pretrained(path, **kw)
+        torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, **kw)
+    except OSError as err:
+        raise SuiteError(
+            f"cannot load model '{name}' from {path}: {err}".splitlines()[0]
+            + " (run `make world` or `make prefetch`)"
+        ) from None
+    rows = model.get_input_embeddings().weight.shape[0]
+    if len(tok) > rows:
+        raise SuiteError(
+            f"tokenizer of '{name}' has {len(tok)} tokens but the model has "
+            f"{rows} embeddings: pair the model with its own tokenizer"
+        )
+    return tok, model.to(device).eval()
+
+
+def load_model(spec: ModelSpec, layout: Layout, device: torch.device | str = "cpu") -> tuple:
+    """A config model's tokenizer and eval-mode model, with its revision, dtype and
+    remote-code setting."""
+    return load_causal_lm(
+        layout.model(spec),
+        spec.dtype,
+        device,
+        revision=spec.revision,
+        trust_remote_code=spec.trust_remote_code,
+        name=spec.name,
+    )

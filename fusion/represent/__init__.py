@@ -1,0 +1,174 @@
+"""``make represent``: each model's top-k next-token logits and sequence CE over the blocks.
+
+Per block and model we keep ``input_ids`` (the model's own tokens of the block text),
+``topk_ids`` / ``topk_logits`` (flattened ``[n_tokens * K]``: row t is the prediction made at
+position t, i.e. for token t+1) and ``ce`` (mean next-token cross-entropy of the block, the
+reference's per-sequence loss). That is 4 + 4K + 2K bytes per token plus a few bytes of
+Arrow offsets per block: within the 6K + 8 budget.
+
+Shards of ``fusion.shard_blocks`` blocks are written atomically, so a killed run resumes at
+the first missing shard. Ranks of ``accelerate launch`` take shards round-robin and
+compute each one exactly as a single process would, so results do not depend on the number
+of processes. ``meta.json``, written last by rank 0, marks a complete representation.
+Usage: ``python -m fusion.represent --config configs/tiny.yaml [--model NAME]``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from accelerate import PartialState
+from datasets import Dataset, Features, Sequence, Value, load_from_disk
+from tqdm import tqdm
+from transformers import PreTrainedModel
+
+from configs import registry
+from configs.errors import SuiteError
+from configs.layout import Layout, atomic_dir
+from configs.schema import ModelSpec, SuiteConfig
+from fusion.blocks import make_blocks
+from fusion.models import context_length, load_model
+
+FEATURES = Features(
+    {
+        "block_id": Value("int64"),
+        "input_ids": Sequence(Value("int32")),
+        "topk_ids": Sequence(Value("int32")),
+        "topk_logits": Sequence(Value("float16")),
+        "ce": Value("float32"),
+    }
+)
+
+
+@torch.no_grad()
+def represent_batch(model: PreTrainedModel, seqs: list[list[int]], k: int) -> list[dict]:
+    """Top-k logits per position and the block CE for a batch of token sequences."""
+    device = next(model.parameters()).device
+    width = max(len(s) for s in seqs)
+    ids = torch.zeros(len(seqs), width, dtype=torch.long)
+    mask = torch.zeros(len(seqs), width, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.tensor(s)
+        mask[i, : len(s)] = 1
+    logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
+    if not torch.isfinite(logits[mask.to(device).bool()]).all():
+        raise SuiteError("model produced NaN/inf logits: check its weights and dtype")
+    values, index = logits.topk(k, dim=-1)  # (B, T, K)
+    logp = logits[:, :-1].log_softmax(-1)
+    nll = -logp.gather(-1, ids[:, 1:, None].to(device)).squeeze(-1)  # (B, T-1)
+    out = []
+    for i, s in enumerate(seqs):
+        n = len(s)
+        ce = nll[i, : n - 1].mean().item() if n > 1 else 0.0
+        out.append(
+            {
+                "input_ids": np.asarray(s, dtype=np.int32),
+                "topk_ids": index[i, :n].reshape(-1).cpu().numpy().astype(np.int32),
+                "topk_logits": values[i, :n].reshape(-1).cpu().numpy().astype(np.float16),
+                "ce": np.float32(ce),
+            }
+        )
+    return out
+
+
+def represent_shard(model, tok, blocks: Dataset, cfg: SuiteConfig, name: str) -> Dataset:
+    """Representations of one shard of blocks, batched by ``fusion.batch_size``."""
+    limit = context_length(model.config) or 1 << 30
+    seqs = tok(blocks["text"], add_special_tokens=False)["input_ids"]
+    for bid, s in zip(blocks["block_id"], seqs, strict=True):
+        if len(s) > limit:
+            raise SuiteError(
+                f"block {bid} is {len(s)} tokens for '{name}', over its context "
+                f"of {limit}: lower fusion.block_size"
+            )
+    rows: list[dict] = []
+    bs = cfg.fusion.batch_size
+    for i in range(0, len(seqs), bs):
+        rows.extend(represent_batch(model, seqs[i : i + bs], cfg.fusion.topk))
+    columns = {
+        key: [r[key] for r in rows] for key in ("input_ids", "topk_ids", "topk_logits", "ce")
+    }
+    return Dataset.from_dict({"block_id": blocks["block_id"], **columns}, features=FEATURES)
+
+
+def shard_dir(out: Path, index: int) -> Path:
+    return out / f"shard-{index:05d}"
+
+
+def represent_model(cfg: SuiteConfig, layout: Layout, spec: ModelSpec) -> Path:
+    """Represent every block with ``spec``; this rank's shards only, resumable."""
+    state = PartialState(cpu=not torch.cuda.is_available())  # else CPU ranks each run alone
+    out = layout.representation(spec.name)
+    if (out / "meta.json").exists():
+        return out
+    blocks = make_blocks(cfg, layout) if state.is_main_process else None
+    state.wait_for_everyone()
+    blocks = blocks if blocks is not None else load_from_disk(str(layout.blocks))
+    per = cfg.fusion.shard_blocks
+    n_shards = math.ceil(len(blocks) / per)
+    todo = [
+        i
+        for i in range(state.process_index, n_shards, state.num_processes)
+        if not shard_dir(out, i).exists()
+    ]
+    if todo:
+        torch.manual_seed(0)
+        tok, model = load_model(spec, layout, state.device)
+        for i in tqdm(todo, desc=f"represent {spec.name} (rank {state.process_index})"):
+            part = blocks.select(range(i * per, min((i + 1) * per, len(blocks))))
+            with atomic_dir(shard_dir(out, i)) as tmp:
+                represent_shard(model, tok, part, cfg, spec.name).save_to_disk(str(tmp))
+    state.wait_for_everyone()
+    if state.is_main_process:
+        write_meta(out, spec, cfg, n_shards, len(blocks))
+    state.wait_for_everyone()
+    return out
+
+
+def write_meta(out: Path, spec: ModelSpec, cfg: SuiteConfig, n_shards: int, n_blocks: int):
+    """Mark the representation complete (after checking every shard loads)."""
+    tokens = sum(len(x) for x in load_representation(out, n_shards)["input_ids"])
+    meta = {
+        "model": spec.name,
+        "topk": cfg.fusion.topk,
+        "shards": n_shards,
+        "blocks": n_blocks,
+        "tokens": tokens,
+    }
+    tmp = out / "meta.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=1))
+    tmp.rename(out / "meta.json")
+
+
+def load_representation(out: Path, n_shards: int | None = None) -> Dataset:
+    """All shards of a representation as one dataset, ordered by block id."""
+    from datasets import concatenate_datasets
+
+    if n_shards is None:
+        meta = out / "meta.json"
+        if not meta.exists():
+            raise SuiteError(f"{out} is incomplete: run `make represent`")
+        n_shards = json.loads(meta.read_text())["shards"]
+    parts = []
+    for i in range(n_shards):
+        try:
+            parts.append(load_from_disk(str(shard_dir(out, i))))
+        except Exception as err:  # truncated / corrupt Arrow: name the shard and the fix
+            raise SuiteError(
+                f"shard {shard_dir(out, i)} is missing or corrupt "
+                f"({type(err).__name__}): delete it and re-run `make represent`"
+            ) from None
+    return concatenate_datasets(parts)
+
+
+def models_to_represent(cfg: SuiteConfig, only: str | None) -> list[ModelSpec]:
+    """Target, sources and teacher (or just ``only``)."""
+    specs = cfg.models.all()
+    if only is None:
+        return specs
+    registry.check(only, [s.name for s in specs], "model")
+    return [s for s in specs if s.name == only]
