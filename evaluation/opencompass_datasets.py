@@ -134,7 +134,7 @@ def tiny_datasets(include: Path, tasks: list[str], data_dir: Path) -> list[dict[
         SuiteError: a task has no OpenCompass form.
     """
     for task in tasks:
-        registry.check(task, TINY_FORMS, "tiny task with an OpenCompass form")
+        registry.check(task, TINY_FORMS, "OpenCompass tiny task")
     return [tiny_dataset(task, include, data_dir) for task in tasks]
 
 

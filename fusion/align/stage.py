@@ -1,9 +1,9 @@
 """``make align``: carry each source's top-k onto the target's tokens, block by block.
 
 Reads the target's and the source's representations, builds the vocabulary map once
-(MinED, or EM), aligns every block with :func:`fusion.align.align_topk` through
-``datasets.map(num_proc=fusion.num_proc)`` and stores per target position the aligned ids
-and logits (flat + lengths, see :mod:`fusion.ragged`) with the source's block CE.
+(MinED, or EM) and one :class:`Aligner` (what :func:`fusion.align.align_topk` uses), aligns
+every block through ``datasets.map(num_proc=fusion.num_proc)`` and stores per target position
+the aligned ids and logits (flat + lengths, see :mod:`fusion.ragged`) with the source's block CE.
 Usage: ``python -m fusion.align --config configs/tiny.yaml [--source NAME]``.
 """
 
@@ -23,7 +23,7 @@ from configs.errors import SuiteError
 from configs.layout import Layout, atomic_dir
 from configs.schema import ModelSpec, SuiteConfig
 from configs.variants import fuse_variants
-from fusion.align.topk import align_topk
+from fusion.align.topk import Aligner
 from fusion.ragged import flatten, rows_of
 from fusion.represent import load_representation
 from fusion.vocab import detect_marker, mined_vocab_map, rewrite_marker, vocab_map_stats
@@ -83,17 +83,14 @@ def align_source(cfg: SuiteConfig, layout: Layout, spec: ModelSpec, vocab: str) 
     blend_tok = AutoTokenizer.from_pretrained(layout.model(spec))
     mapping, stats = vocab_mapping(blend_tok, base_tok, vocab, spec.name)
     k = cfg.fusion.topk
+    aligner = Aligner(base_tok, blend_tok, vocab, mapping)  # built once for every block
 
     def align_block(row: dict) -> dict:
-        ids, logits = align_topk(
-            base_tok,
-            blend_tok,
+        ids, logits = aligner.align(
             row["base_ids"],
             row["input_ids"],
             rows_of(row["topk_ids"], k),
             rows_of(row["topk_logits"], k),
-            vocab=vocab,
-            vocab_map=mapping,
         )
         flat_ids, lengths = flatten(ids, "int32")
         flat_logits, _ = flatten(logits, "float32")

@@ -46,7 +46,8 @@ class Aligner:
         self.blend = token_table(blend_tokenizer)
         if vocab == "mined" and vocab_map is None:
             vocab_map = mined_vocab_map(blend_tokenizer, base_tokenizer)
-        self.vocab_map = vocab_map if vocab == "mined" else None
+        # A private copy: a caller who edits their dict afterwards cannot change this aligner.
+        self.vocab_map = dict(vocab_map) if vocab == "mined" else None
         # The reference adds the base marker to the first token only for byte-level blends
         # (GPT-NeoX/GPT-2 classes there): they encode the first word without a leading space.
         self.first_token_fix = self.blend.marker == BYTE_LEVEL
@@ -176,12 +177,15 @@ def get_aligner(
 ) -> Aligner:
     """Cached :class:`Aligner`, so repeated :func:`align_topk` calls reuse the pair's work.
 
-    Entries live as long as both tokenizers; a given ``vocab_map`` is keyed by identity
-    (the aligner holds it, so the identity cannot be reused while cached).
+    Entries live as long as both tokenizers; a given ``vocab_map`` is keyed by its content,
+    so a caller who adds entries to the same dict between calls gets a new aligner, never one
+    built from the old map (hashing the map costs O(its size) per call: a stage aligning many
+    blocks builds its :class:`Aligner` once instead).
     """
     per_blend = _ALIGNERS.setdefault(base_tokenizer, weakref.WeakKeyDictionary())
     per_pair = per_blend.setdefault(blend_tokenizer, {})
-    key = (vocab, id(vocab_map) if vocab == "mined" and vocab_map is not None else None)
+    content = frozenset(vocab_map.items()) if vocab == "mined" and vocab_map is not None else None
+    key = (vocab, content)
     aligner = per_pair.get(key)
     if aligner is None:
         if len(per_pair) >= _MAX_ALIGNERS_PER_PAIR:

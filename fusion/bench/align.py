@@ -21,7 +21,7 @@ from fusion.align.topk import Aligned, Aligner
 from fusion.dtw import dtw_reference
 from fusion.vocab import BYTE_LEVEL, detect_marker, mined_vocab_map
 
-GOLDEN_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "golden" / "alignment"
+GOLDEN_DIR = Path(__file__).resolve().parents[2] / "tests" / "data" / "golden" / "alignment"
 
 
 def _reference_row(

@@ -129,3 +129,21 @@ def test_ragged_top_k_rows(base_tokenizer) -> None:
     topk = [[ids[0], ids[-1]][: 1 + k % 2] for k in range(len(ids))]
     logits = [[3.0, 1.5][: 1 + k % 2] for k in range(len(ids))]
     assert align_topk(base_tokenizer, base_tokenizer, ids, ids, topk, logits) == (topk, logits)
+
+
+def test_a_map_edited_between_calls_is_not_served_from_the_cache(
+    base_tokenizer, blend_tokenizer, alignment_cases, golden_mapping
+) -> None:
+    """The aligner cache keys a MinED map by content: a caller who fills the same dict between
+    two calls gets the golden alignment of the filled map, not the empty map's."""
+    vocab_map: dict[str, str] = {}
+    changed = 0
+    for case in alignment_cases:
+        args = [case[k] for k in ("base_ids", "blend_ids", "blend_topk_ids", "blend_topk_logits")]
+        vocab_map.clear()
+        empty = align_topk(base_tokenizer, blend_tokenizer, *args, "mined", vocab_map)
+        vocab_map.update(golden_mapping)
+        filled = align_topk(base_tokenizer, blend_tokenizer, *args, "mined", vocab_map)
+        assert filled == (case["expected_soft_ids"], case["expected_soft_logits"]), case["id"]
+        changed += filled != empty
+    assert changed > 0  # the empty map aligns differently, so a stale aligner would be caught

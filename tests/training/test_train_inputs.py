@@ -12,7 +12,7 @@ import pytest
 from configs import cli
 from configs.layout import Layout
 from fusion.fuse.stage import load_fused
-from training import train
+from training.train import __main__ as train_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 MICRO = ROOT / "configs/micro.yaml"
@@ -23,7 +23,7 @@ def _train_error(args: list[str], monkeypatch, capsys) -> str:
     monkeypatch.setattr(sys, "argv", ["train", "--config", str(MICRO), *args])
     capsys.readouterr()  # drop what setting up the runs printed
     with pytest.raises(SystemExit) as exit_info:
-        cli.run(train.main)
+        cli.run(train_cli.main)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: "), err
@@ -108,5 +108,7 @@ def test_bad_training_settings_are_refused_at_load(
 def test_unknown_variant_is_one_line(fused_world, monkeypatch, capsys) -> None:
     args = ["--runs", str(fused_world.runs), "--variant", "nope"]
     err = _train_error(args, monkeypatch, capsys)
-    assert err.startswith("error: unknown training variant 'nope'")
-    assert "'clm'" in err and "'kd'" in err
+    assert err.startswith("error: unknown training variant 'nope': choose from clm, fusellm")
+    assert err.rstrip().endswith(", kd")
+    near = ["--runs", str(fused_world.runs), "--variant", "fusellm_mtp"]
+    assert "did you mean 'fusellm_mpt'" in _train_error(near, monkeypatch, capsys)

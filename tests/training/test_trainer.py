@@ -19,6 +19,7 @@ from transformers import AutoModelForCausalLM, DataCollatorForLanguageModeling, 
 
 from configs.layout import Layout
 from configs.loader import load_config
+from configs.variants import get_train_variant, train_runs, train_variants
 from fusion.represent import load_model
 from training import train
 from training.collator import SparseTargetCollator
@@ -43,7 +44,9 @@ def _fresh_runs(fused_world: Layout, tmp_path: Path) -> Path:
 def target_and_batch(micro_cfg, fused_world):
     """The target model and a padded batch of a full and the shortest fused block."""
     tokenizer, model = load_model(micro_cfg.models.target, fused_world, torch.device("cpu"))
-    data = train.training_data(fused_world, "fusellm", model.config.vocab_size)
+    data = train.training_data(
+        fused_world, get_train_variant(micro_cfg, "fusellm"), model.config.vocab_size
+    )
     lengths = [len(ids) for ids in data["input_ids"]]
     rows = [lengths.index(max(lengths)), lengths.index(min(lengths))]
     batch = SparseTargetCollator(pad_token_id=tokenizer.pad_token_id or 0)([data[i] for i in rows])
@@ -118,8 +121,8 @@ def test_each_seed_trains_its_own_replica(micro_cfg, fused_world, tmp_path) -> N
     own dir and MLflow run, tagged with the variant it replicates, and sees another data order."""
     cfg = load_config(MICRO, ["reporting.seeds=[42,7]"])
     layout = Layout.of(cfg, _fresh_runs(fused_world, tmp_path))
-    runs = train.train_runs(cfg)
-    assert len(runs) == 2 * len(train.TRAIN_VARIANTS(cfg)) and ("clm", 7) in runs
+    runs = train_runs(cfg)
+    assert len(runs) == 2 * len(train_variants(cfg)) and ("clm", 7) in runs
     first, second = (train.train_variant(cfg, layout, "clm", seed) for seed in (42, 7))
     assert (first.name, second.name) == ("clm", "clm-seed7")
     assert json.loads((second / "meta.json").read_text())["seed"] == 7
@@ -138,7 +141,9 @@ def test_clm_run_equals_a_plain_trainer(micro_cfg, fused_world, tmp_path) -> Non
     plain = Trainer(
         model=model,
         args=train.training_arguments(micro_cfg, tmp_path),
-        train_dataset=train.training_data(fused_world, "clm", model.config.vocab_size),
+        train_dataset=train.training_data(
+            fused_world, get_train_variant(micro_cfg, "clm"), model.config.vocab_size
+        ),
         data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False),
     )
     # Both average each micro-batch over its own tokens, as the reference trainer does (the

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import torch
+from datasets import load_from_disk
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from configs.layout import Layout
@@ -66,12 +67,12 @@ def test_world_is_deterministic_from_the_seed(micro_cfg, micro_world, tmp_path) 
 
 
 def test_world_cli_rebuild_is_identical(micro_cfg, micro_world, tmp_path) -> None:
-    """A second build from scratch gives bit-identical model weights."""
+    """A second build from scratch gives bit-identical model weights and benchmark files."""
     proc = subprocess.run(
         [
             sys.executable,
             "-m",
-            "world.build",
+            "world",
             "--config",
             "configs/micro.yaml",
             "--runs",
@@ -87,3 +88,11 @@ def test_world_cli_rebuild_is_identical(micro_cfg, micro_world, tmp_path) -> Non
         a = AutoModelForCausalLM.from_pretrained(micro_world.model(spec)).state_dict()
         b = AutoModelForCausalLM.from_pretrained(again.model(spec)).state_dict()
         assert all(torch.equal(a[k], b[k]) for k in a), spec.name
+    assert again.code_problems.read_bytes() == micro_world.code_problems.read_bytes()
+    assert again.world_manifest.read_bytes() == micro_world.world_manifest.read_bytes()
+    for task in micro_world.tasks.glob("*.jsonl"):
+        assert (again.tasks / task.name).read_bytes() == task.read_bytes(), task.name
+    assert (
+        load_from_disk(str(again.fusion_corpus))["text"]
+        == load_from_disk(str(micro_world.fusion_corpus))["text"]
+    )

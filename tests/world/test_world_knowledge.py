@@ -11,7 +11,7 @@ import pytest
 
 from world.knowledge import KnowledgeBase, build_knowledge
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_same_seed_same_world_and_different_seed_different_world(kb: KnowledgeBase) -> None:
