@@ -274,3 +274,17 @@ def test_cli_merges_and_reports_errors_in_one_line(
         run(lambda: main([*models, "--out", str(tmp_path / "x"), "--method", "tie"]))
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.strip().count("\n") == 0
+
+
+def test_cli_help_lists_every_method_with_its_parameters(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    lines = {
+        line.split(":")[0].split()[0]: line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("  ") and ":" in line
+    }
+    for name in MERGE_METHODS:
+        assert name in lines, name
+    assert "select_topk=1.0" in lines["sce"] and "[--base]" in lines["sce"]
+    assert "lambda=1.0" in lines["ties"] and "density (required)" in lines["ties"]
