@@ -136,8 +136,9 @@ toolchains: setup ## which of the 10 MultiPL-E languages can run here
 toolchains-install: setup ## apt-install the missing MultiPL-E toolchains (root)
 	$(PY) -m evaluation.code.toolchains --install
 
-bench: setup ## speed benchmarks, side by side ratios (alignment, represent, distill loss, step)
+bench: setup ## benchmarks, side by side ratios (alignment, represent, distill loss, step, merge memory)
 	$(PY) -m fusion.bench_align
 	$(PY) -m fusion.bench_represent
 	$(PY) -m training.bench_loss
 	$(PY) -m training.bench_train
+	$(PY) -m fusion.merge.bench_merge
