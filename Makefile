@@ -12,7 +12,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
 .DEFAULT_GOAL := help
-.PHONY: force help setup test test-slow test-gpu lint plan prefetch world represent align fuse train pythia eval tables table1 table2 table3 table8 kd ensemble_merging sources ablation reproduce mlflow-ui clean-runs toolchains toolchains-install bench real-data
+.PHONY: force help setup test test-slow test-gpu lint plan prefetch world represent align fuse train pythia eval tables table1 table2 table3 table8 kd ensemble_merging sources ablation reproduce mlflow-ui clean-runs toolchains toolchains-install bench real-data mergekit-env
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_ -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -25,6 +25,12 @@ setup: .venv/.installed ## create .venv with the pinned environment (one env for
 	.venv/bin/pip install -q --no-deps --no-build-isolation -e . 2>&1 | { grep -v "is ignored: it is neither" || true; }
 	.venv/bin/pip check
 	touch $@
+
+# mergekit 0.1.4 beside .venv, reusing its torch/transformers, for the merge parity test
+# (tests/fusion/merge/test_mergekit_parity.py skips without it).
+mergekit-env: .venv-mergekit/.installed ## mergekit 0.1.4 env for the merge parity test (.venv-mergekit)
+.venv-mergekit/.installed: tests/fusion/merge/mergekit_env.sh | .venv/.installed
+	tests/fusion/merge/mergekit_env.sh
 
 test: setup ## fast test suite (CPU, no slow or gpu tests)
 	$(PY) -m pytest -q -m "not slow and not gpu"
@@ -125,8 +131,9 @@ toolchains: setup ## which of the 10 MultiPL-E languages can run here
 toolchains-install: setup ## apt-install the missing MultiPL-E toolchains (root)
 	$(PY) -m evaluation.code.toolchains --install
 
-bench: setup ## speed benchmarks, side by side ratios (alignment, represent, distill loss, step)
+bench: setup ## benchmarks, side by side ratios (alignment, represent, distill loss, step, merge memory)
 	$(PY) -m fusion.bench.align
 	$(PY) -m fusion.bench.represent
 	$(PY) -m training.bench.loss
 	$(PY) -m training.bench.step
+	$(PY) -m fusion.bench.merge

@@ -25,7 +25,8 @@ from torch import Tensor
 from transformers import AutoConfig, AutoTokenizer, PretrainedConfig, PreTrainedTokenizerBase
 
 from configs.errors import SuiteError
-from fusion.merge import MergeFn, get_method
+from fusion.merge import MergeFn, get_method, schedule
+from fusion.merge.schedule import per_model_names
 
 Shapes = Mapping[str, tuple[int, ...]]
 
@@ -35,22 +36,33 @@ def check_params(fn: MergeFn, params: Mapping[str, Any]) -> None:
 
     Args:
         fn: a merge method (or a ``functools.partial`` of one).
-        params: the keyword arguments the user gave (``base`` and tensors excluded).
+        params: the keyword arguments the user gave (``base`` and tensors excluded);
+            ``lambda`` stands for the keyword ``lambda_``.
     """
     accepted = {
-        name: p
+        _user_name(name): p
         for name, p in inspect.signature(fn).parameters.items()
         if p.kind is inspect.Parameter.KEYWORD_ONLY
     }
-    for name in params:
+    for name in map(_user_name, params):
         if name not in accepted:
             near = difflib.get_close_matches(name, accepted, n=1)
             hint = f"did you mean '{near[0]}'? " if near else ""
             valid = ", ".join(accepted) or "none"
             raise SuiteError(f"unknown merge parameter '{name}': {hint}(accepted: {valid})")
-    missing = [n for n, p in accepted.items() if p.default is p.empty and n not in params]
+    given = set(map(_user_name, params))
+    missing = [n for n, p in accepted.items() if p.default is p.empty and n not in given]
     if missing:
         raise SuiteError(f"missing merge parameter '{missing[0]}': set it, e.g. {missing[0]}=0.5")
+
+
+def _user_name(keyword: str) -> str:
+    """``lambda_`` (a Python keyword needs the underscore) is ``lambda`` to users."""
+    return "lambda" if keyword == "lambda_" else keyword
+
+
+def _keywords(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {("lambda_" if k == "lambda" else k): v for k, v in params.items()}
 
 
 def _check_base(fn: MergeFn, has_base: bool) -> None:
@@ -119,7 +131,8 @@ def merge_state_dicts(
 
     Float tensors go through ``fn``; others (integer buffers, masks) are copied from the
     first model. A method taking ``seed`` gets one derived from ``(seed, key)``, so each
-    tensor draws its own random mask and the result does not depend on key order.
+    tensor draws its own random mask and the result does not depend on key order. Parameter
+    values may be per-layer gradients or per-tensor conditions (:mod:`fusion.merge.schedule`).
 
     Args:
         fn: a merge method from :data:`fusion.merge.MERGE_METHODS`.
@@ -132,6 +145,10 @@ def merge_state_dicts(
     """
     check_params(fn, params)
     _check_base(fn, base is not None)
+    params = _keywords(params)
+    per_model = per_model_names(fn)
+    for name, value in params.items():
+        schedule.check(_user_name(name), value, name in per_model, len(state_dicts))
     for other in [*state_dicts[1:], *([base] if base is not None else [])]:
         if other.keys() != state_dicts[0].keys():
             only = sorted(other.keys() ^ state_dicts[0].keys())
@@ -146,12 +163,14 @@ def _merge_keys(
     params: Mapping[str, Any],
 ) -> Iterator[tuple[str, Tensor]]:
     seed = inspect.signature(fn).parameters.get("seed")
+    per_model = per_model_names(fn)
+    places = schedule.positions(state_dicts[0])
     for key in state_dicts[0]:
         first = state_dicts[0][key]
         if not first.is_floating_point():
             yield key, first
             continue
-        kwargs = dict(params)
+        kwargs = schedule.resolve(params, per_model, key, places[key])
         if base is not None:
             kwargs["base"] = base[key]
         if seed is not None:
@@ -218,8 +237,9 @@ def merge_checkpoints(
         paths: model directories (safetensors), same architecture and tokenizer.
         out: output directory; must not exist yet.
         method: a key of :data:`fusion.merge.MERGE_METHODS`.
-        params: the method's keyword arguments (e.g. ``{"density": 0.5}``).
-        base: base model directory, required by task-vector methods (ties, dare_*).
+        params: the method's keyword arguments (e.g. ``{"density": 0.5}``), each a value, a
+            per-layer gradient or per-tensor conditions (:mod:`fusion.merge.schedule`).
+        base: base model directory, required by task-vector methods (ties, dare_*, sce, ...).
         weights: one weight per model in ``paths``, passed to the method as ``weights``.
     """
     fn = get_method(method)

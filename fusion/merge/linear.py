@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from configs.errors import SuiteError
+from fusion.merge.task_arithmetic import per_model
 
 
 def linear(
@@ -23,15 +24,16 @@ def linear(
         normalize: divide by ``sum(weights)`` so the weights need not sum to 1.
 
     Returns:
-        The merged tensor in the dtype of ``tensors[0]`` (accumulated in float32, so
-        weights ``(1, 0)`` give the first tensor back bit for bit).
+        The merged tensor in the dtype of ``tensors[0]``. Computed as mergekit does (float32
+        stack, weighted sum over the model axis, then one division), so the bits match it;
+        weights ``(1, 0)`` give the first tensor back exactly.
     """
-    weights = [1.0] * len(tensors) if weights is None else list(weights)
-    total = sum(weights)
-    if normalize and total == 0:
+    w = torch.tensor(per_model(weights, len(tensors), "weights", 1.0), dtype=torch.float32)
+    if normalize and w.sum() == 0:
         raise SuiteError("linear merge: the weights sum to 0; give at least one nonzero weight")
-    scale = 1.0 / total if normalize else 1.0
-    merged = torch.zeros(tensors[0].shape, dtype=torch.float32, device=tensors[0].device)
-    for weight, tensor in zip(weights, tensors, strict=True):
-        merged += (weight * scale) * tensor.float()
+    stacked = torch.stack([t.float() for t in tensors])
+    w = w.view(-1, *[1] * tensors[0].dim())
+    merged = (stacked * w).sum(dim=0)
+    if normalize:
+        merged = merged / w.sum(dim=0)
     return merged.to(tensors[0].dtype)

@@ -18,10 +18,15 @@ from configs.errors import SuiteError
 # linearly instead (mergekit's DOT_THRESHOLD).
 _COLINEAR = 0.9995
 _EPS = 1e-8
+# Entries per float64 chunk: the dot products are exact-ish without a float64 copy of a tensor.
+_CHUNK = 1 << 22
 
 
 def slerp(tensors: list[Tensor], *, t: float) -> Tensor:
     """Interpolate on the great circle from ``tensors[0]`` (t=0) to ``tensors[1]`` (t=1).
+
+    Norms and the dot product are accumulated in float64: in float32 a 4096 x 11008 matrix
+    loses ~1e-3 of the angle's precision, a visible share of slerp's departure from linear.
 
     Args:
         tensors: exactly two same-shaped tensors.
@@ -36,13 +41,22 @@ def slerp(tensors: list[Tensor], *, t: float) -> Tensor:
     if not 0 <= t <= 1:
         raise SuiteError(f"slerp t must be in [0, 1], got {t}")
     v0, v1 = tensors[0].float(), tensors[1].float()
-    n0, n1 = v0.norm(), v1.norm()
-    cos = float((v0.flatten() @ v1.flatten()) / (n0 * n1)) if n0 > _EPS and n1 > _EPS else 1.0
+    n0, n1 = math.sqrt(_dot64(v0, v0)), math.sqrt(_dot64(v1, v1))
+    cos = _dot64(v0, v1) / (n0 * n1) if n0 > _EPS and n1 > _EPS else 1.0
     if abs(cos) > _COLINEAR:
         merged = (1 - t) * v0 + t * v1
     else:
-        omega = math.acos(cos)
+        omega = math.acos(min(1.0, max(-1.0, cos)))
         s0 = math.sin((1 - t) * omega) / math.sin(omega)
         s1 = math.sin(t * omega) / math.sin(omega)
         merged = s0 * v0 + s1 * v1
     return merged.to(tensors[0].dtype)
+
+
+def _dot64(a: Tensor, b: Tensor) -> float:
+    """``<a, b>`` over the flattened tensors, summed in float64 chunk by chunk."""
+    a, b = a.reshape(-1), b.reshape(-1)
+    return sum(
+        float(a[i : i + _CHUNK].double() @ b[i : i + _CHUNK].double())
+        for i in range(0, a.numel(), _CHUNK)
+    )

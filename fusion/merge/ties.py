@@ -5,78 +5,52 @@ https://arxiv.org/abs/2306.01708 (Sec. 3, Algorithm 1). With task vectors
 ``tau_i = theta_i - theta_base``:
 trim ``tau_i`` to its top-``density`` magnitudes, elect ``gamma = sgn(sum_i w_i tau_i)``
 (``majority="sum"``; ``"count"`` votes by sign), keep ``A = {i : sgn(tau_i) = gamma}``, and
-``theta = theta_base + sum_{i in A} w_i tau_i / sum_{i in A} w_i`` (the disjoint mean).
+``theta = theta_base + lambda * sum_{i in A} w_i tau_i / sum_{i in A} w_i`` (the disjoint mean;
+``normalize=False`` drops the division).
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
-import torch
 from torch import Tensor
 
-from configs.errors import SuiteError
+from fusion.merge import sparsify
+from fusion.merge.task_arithmetic import Majority, merge_task_vectors, per_model
 
 
 def ties(
     tensors: list[Tensor],
     base: Tensor,
     *,
-    density: float,
+    density: float | list[float],
     weights: list[float] | None = None,
-    majority: Literal["sum", "count"] = "sum",
+    majority: Majority = "sum",
+    normalize: bool = True,
+    rescale: sparsify.Rescale = "none",
+    lambda_: float = 1.0,
 ) -> Tensor:
     """TIES merge of ``tensors`` around ``base``.
 
     Args:
         tensors: one tensor per fine-tuned model, shaped like ``base``.
         base: the shared pre-trained tensor the task vectors are taken from.
-        density: share of each task vector's entries kept (largest magnitudes), in (0, 1].
-        weights: one weight per model (default 1 each); only ratios matter.
+        density: share of each task vector's entries kept (largest magnitudes), in (0, 1];
+            one value, or one per model.
+        weights: one weight per model (default 1 each).
         majority: elect the sign by summed mass (paper) or by a vote count.
+        normalize: divide by the agreeing weights' total (the paper's disjoint mean).
+        rescale: rescale of the trimmed vectors (:mod:`fusion.merge.sparsify`); none in the paper.
+        lambda_: scale of the merged task vector.
 
     Returns:
         The merged tensor in the dtype of ``tensors[0]``.
     """
-    deltas = torch.stack([trim(t.float() - base.float(), density) for t in tensors])
-    return (base.float() + disjoint_mean(deltas, weights, majority)).to(tensors[0].dtype)
-
-
-def trim(delta: Tensor, density: float) -> Tensor:
-    """Zero all but the ``density`` share of largest-magnitude entries (at least one kept)."""
-    if not 0 < density <= 1:
-        raise SuiteError(f"density must be in (0, 1], got {density}")
-    if density == 1:
-        return delta
-    keep = max(1, int(density * delta.numel()))
-    flat = delta.flatten()
-    mask = torch.zeros_like(flat, dtype=torch.bool)
-    mask[flat.abs().topk(keep).indices] = True
-    return (flat * mask).view_as(delta)
-
-
-def disjoint_mean(
-    deltas: Tensor, weights: list[float] | None, majority: Literal["sum", "count"]
-) -> Tensor:
-    """Elect a sign per entry and take the weighted mean of the deltas that carry it.
-
-    Args:
-        deltas: (M, ...) float32 task vectors, already sparsified.
-        weights: M weights, or ``None`` for 1 each.
-        majority: ``"sum"`` elects ``sgn(sum w_i delta_i)``, ``"count"`` ``sgn(sum sgn)``;
-            a tie elects +.
-
-    Returns:
-        (...) float32 merged delta; entries no model agrees on stay 0.
-    """
-    if majority not in ("sum", "count"):
-        raise SuiteError(f"majority must be 'sum' or 'count', got {majority!r}")
-    w = torch.ones(len(deltas)) if weights is None else torch.tensor(weights, dtype=torch.float32)
-    w = w.to(deltas.device).view(-1, *[1] * (deltas.dim() - 1))
-    weighted = deltas * w
-    signs = deltas.sign()
-    votes = weighted.sum(0) if majority == "sum" else signs.sum(0)
-    elected = torch.where(votes >= 0, 1.0, -1.0)
-    agree = signs == elected  # a zero (trimmed) entry never agrees
-    divisor = (w * agree).sum(0)
-    return (weighted * agree).sum(0) / torch.where(divisor == 0, 1.0, divisor)
+    densities = per_model(density, len(tensors), "density", 1.0)
+    return merge_task_vectors(
+        tensors,
+        base,
+        weights=weights,
+        normalize=normalize,
+        lambda_=lambda_,
+        sparsify=lambda delta, i: sparsify.magnitude(delta, densities[i], rescale),
+        majority=majority,
+    )

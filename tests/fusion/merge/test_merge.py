@@ -63,12 +63,21 @@ def test_linear_normalizes_weights() -> None:
     )
 
 
+# Summing methods (normalize off by default, as in mergekit) average once normalized.
 IDENTITY_CASES = {
     "linear": {},
+    "task_arithmetic": {"normalize": True},
     "ties": {"density": 1.0},
-    "dare_ties": {"density": 1.0},
-    "dare_linear": {"density": 1.0},
+    "dare_ties": {"density": 1.0, "normalize": True},
+    "dare_linear": {"density": 1.0, "normalize": True},
+    "breadcrumbs": {"density": 1.0, "normalize": True},
+    "breadcrumbs_ties": {"density": 1.0, "normalize": True},
+    "della": {"density": 1.0},
+    "della_linear": {"density": 1.0, "normalize": True},
+    "model_stock": {},
     "slerp": {"t": 0.3},
+    "sce": {},
+    "varm": {},
 }
 
 
@@ -113,15 +122,26 @@ def test_dare_seeded_hand_computed() -> None:
     # rescaled by 1/0.5: A' [2, 0, 1, 6], B' [-3, 0, 0.5, 0]
     tensors = [BASE + DELTA_A, BASE + DELTA_B]
     # linear, weights 1/2 each: [-0.5, 0, 0.75, 3] + 1
-    linear_mix = dare(tensors, BASE, density=0.5, seed=0)
+    halves = [0.5, 0.5]
+    linear_mix = dare(tensors, BASE, density=0.5, seed=0, weights=halves)
     assert torch.allclose(linear_mix, torch.tensor([0.5, 1.0, 1.75, 4.0]))
-    # ties: sum [-1, 0, 1.5, 6] -> signs [-, +, +, +]; means [-3, 0, (1 + 0.5)/2, 6] + 1
-    ties_mix = dare(tensors, BASE, density=0.5, seed=0, consensus="ties")
-    assert torch.allclose(ties_mix, torch.tensor([-2.0, 1.0, 1.75, 7.0]))
+    # default weights 1, no normalize (mergekit's default): the sum [-1, 0, 1.5, 6] + 1
+    summed = dare(tensors, BASE, density=0.5, seed=0)
+    assert torch.allclose(summed, torch.tensor([0.0, 1.0, 2.5, 7.0]))
+    # ties: sum [-1, 0, 1.5, 6] -> signs [-, +, +, +]; agreeing [-3, 0, 1 + 0.5, 6]
+    ties_sum = dare(tensors, BASE, density=0.5, seed=0, consensus="ties")
+    assert torch.allclose(ties_sum, torch.tensor([-2.0, 1.0, 2.5, 7.0]))
+    # normalized by the agreeing weights: [-3/1, 0, 1.5/2, 6/1] + 1
+    ties_mean = dare(tensors, BASE, density=0.5, seed=0, consensus="ties", normalize=True)
+    assert torch.allclose(ties_mean, torch.tensor([-2.0, 1.0, 1.75, 7.0]))
     # no rescale: A'' [1, 0, 0.5, 3], B'' [-1.5, 0, 0.25, 0]; halves summed + 1
-    plain = dare(tensors, BASE, density=0.5, seed=0, rescale=False)
+    plain = dare(tensors, BASE, density=0.5, seed=0, rescale="none", weights=halves)
     assert torch.allclose(plain, torch.tensor([0.75, 1.0, 1.375, 2.5]))
-    assert torch.equal(dare(tensors, BASE, density=0.5, seed=0), linear_mix)  # reproducible
+    # l1: A'' keeps |.|=4.5 of 6.5, B'' 1.75 of 4.75 -> scaled by 6.5/4.5 and 4.75/1.75
+    l1 = dare(tensors, BASE, density=0.5, seed=0, rescale="l1", weights=halves)
+    a, b = torch.tensor([1, 0, 0.5, 3]) * 6.5 / 4.5, torch.tensor([-1.5, 0, 0.25, 0]) * 4.75 / 1.75
+    assert torch.allclose(l1, 1 + (a + b) / 2)
+    assert torch.equal(dare(tensors, BASE, density=0.5, seed=0, weights=halves), linear_mix)
 
 
 def test_slerp_hand_computed() -> None:
@@ -254,3 +274,17 @@ def test_cli_merges_and_reports_errors_in_one_line(
         run(lambda: main([*models, "--out", str(tmp_path / "x"), "--method", "tie"]))
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.strip().count("\n") == 0
+
+
+def test_cli_help_lists_every_method_with_its_parameters(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    lines = {
+        line.split(":")[0].split()[0]: line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("  ") and ":" in line
+    }
+    for name in MERGE_METHODS:
+        assert name in lines, name
+    assert "select_topk=1.0" in lines["sce"] and "[--base]" in lines["sce"]
+    assert "lambda=1.0" in lines["ties"] and "density (required)" in lines["ties"]
