@@ -40,7 +40,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Literal
 
@@ -85,6 +85,9 @@ class Isolation:
     @property
     def full(self) -> bool:
         return self.network and self.filesystem and self.uid
+
+
+ISOLATION = tuple(f.name for f in fields(Isolation))  # the keys results and tags record
 
 
 @dataclass(frozen=True)
