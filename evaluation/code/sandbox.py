@@ -82,10 +82,6 @@ class Isolation:
     filesystem: bool
     uid: bool
 
-    @property
-    def full(self) -> bool:
-        return self.network and self.filesystem and self.uid
-
 
 ISOLATION = tuple(f.name for f in fields(Isolation))  # the keys results and tags record
 

@@ -67,6 +67,28 @@ def test_score_is_the_unbiased_pass_at_k_over_problems() -> None:
     assert entry["statuses"] == {"passed": 4, "failed": 1, "timeout": 1}
 
 
+def test_a_language_not_fully_isolated_is_noted_and_old_samples_are_redone(
+    tmp_path: Path,
+) -> None:
+    boxed = {"network": True, "filesystem": True, "uid": True}
+    bare = {"network": True, "filesystem": False, "uid": False}
+    rows = [
+        {"problem": name, "sample": 0, "status": "passed", "isolation": held}
+        for name, held in (("a", boxed), ("b", bare))
+    ]
+    assert multiple.held_by_all(rows) == bare
+    entry = score(rows, samples=1) | {"isolation": multiple.held_by_all(rows)}
+    table = multiple.results_table({"py": entry, "js": entry | {"isolation": boxed}})
+    assert "| Python | 1.0000 | 1 | 2 | {'passed': 2}; not isolated: filesystem, uid |" in table
+    assert "| JavaScript | 1.0000 | 1 | 2 | {'passed': 2} |" in table
+    path, expected = tmp_path / "samples_py.jsonl", {("a", 0), ("b", 0)}
+    path.write_text("".join(json.dumps(r | {"run": "r1"}) + "\n" for r in rows))
+    assert multiple._finished(path, "r1", expected) is not None
+    older = [{k: v for k, v in r.items() if k != "isolation"} | {"run": "r1"} for r in rows]
+    path.write_text("".join(json.dumps(r) + "\n" for r in older))
+    assert multiple._finished(path, "r1", expected) is None  # isolation unknown: run again
+
+
 def test_config_languages_are_the_executor_languages() -> None:
     assert set(MULTIPLE_LANGUAGES) == set(LANGUAGES)
     assert {multiple_language(c) for c in PAPER_TABLES["table3"].columns[:-1]} == set(LANGUAGES)
