@@ -172,7 +172,8 @@ def _probe_box() -> tuple[Host | None, str]:
         try:
             work, _ = _workspace(base, uid)
             spec = BoxSpec(str(work), drop_to=uid)
-            probe = subprocess.run(box_argv(host, spec, ["true"]), capture_output=True, text=True)
+            argv = box_argv(host, spec, ["true"])
+            probe = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
         finally:
             shutil.rmtree(base, ignore_errors=True)
     if probe.returncode != 0:
