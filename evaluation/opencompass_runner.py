@@ -30,8 +30,8 @@ from typing import Any
 
 from configs.errors import SuiteError
 from configs.layout import atomic_dir
-from evaluation.lm_eval_runner import check_model, context_length
 from evaluation.outputs import write_outputs
+from fusion.models import check_model, context_length
 
 HARNESS = "opencompass"
 MAX_OUT_LEN = 512  # tokens, for dataset configs that set none (drop_gen's CoT, iwslt2017_gen)

@@ -53,7 +53,7 @@ def formatted(built: Built, bold: tuple[str, str] = ("**", "**")) -> pd.DataFram
                 text += f" ({(x - base) / abs(base) * 100:+.2f}%)"
             if not math.isnan(x) and x == best[col]:
                 text = f"{bold[0]}{text}{bold[1]}"
-            out.loc[row, col] = text
+            out.loc[row, col] = text + (" ‡" if (row, col) in built.unisolated else "")
     return out.rename(
         index=lambda r: ROW_LABELS.get(r, r) + (" †" if r in built.departures else "")
     )
@@ -165,6 +165,11 @@ def markdown(built: Built, config: str) -> str:
     if built.departures:
         lines += ["† Evaluated with settings unlike the paper's (not comparable):", ""]
         lines += [f"- {ROW_LABELS.get(r, r)}: {text}" for r, text in built.departures.items()]
+        lines += [""]
+    if built.unisolated:
+        lines += ["‡ Code run without the sandbox's full isolation (`make toolchains`):", ""]
+        marked = built.unisolated.items()
+        lines += [f"- {ROW_LABELS.get(r, r)} / {c}: {why}" for (r, c), why in marked]
         lines += [""]
     if built.reasons:
         lines += ["Missing cells:", ""]

@@ -27,6 +27,7 @@ from configs.layout import Layout
 from configs.schema import SuiteConfig
 from configs.tracking import metric_key
 from evaluation.code.languages import LANGUAGES
+from evaluation.code.sandbox import ISOLATION
 from evaluation.suites import SUITES, real_bbh_task
 from reports.paper import PAPER_TABLES
 
@@ -52,6 +53,7 @@ class Built:
     spread: pd.DataFrame | None = None
     departures: dict[str, str] = field(default_factory=dict)  # row -> settings unlike the paper's
     items: dict[str, str] = field(default_factory=dict)  # row -> "real" / "tiny" items scored
+    unisolated: dict[tuple[str, str], str] = field(default_factory=dict)  # cell -> what lacked
 
     def std(self, row: str, column: str) -> float:
         return math.nan if self.spread is None else float(self.spread.loc[row, column])
@@ -212,7 +214,8 @@ def build(cfg: SuiteConfig, layout: Layout, table: str, runs: pd.DataFrame) -> B
             spread.loc[row, column] = series.std(ddof=1)  # NaN for a single seed
     departures = row_tags(runs, models, paper.rows, "parity.departures", "; ")
     items = row_tags(runs, models, paper.rows, "items", "+")
-    return Built(table, values, reasons, spread, departures, items)
+    unisolated = unisolated_cells(runs, models, values) if table == "table3" else {}
+    return Built(table, values, reasons, spread, departures, items, unisolated)
 
 
 def row_tags(
@@ -287,6 +290,25 @@ def _multiple_cell(runs: pd.DataFrame, model: str, column: str) -> tuple[Samples
     match = runs_of(runs, "", model)
     tagged = match.get(f"tags.missing.multiple.{lang}", pd.Series(dtype=object)).dropna()
     return ({}, f"not scored: {tagged.iloc[0]}") if len(tagged) else ({}, why)
+
+
+def unisolated_cells(
+    runs: pd.DataFrame, models: dict[str, str], values: pd.DataFrame
+) -> dict[tuple[str, str], str]:
+    """table3 cells whose samples ran without full sandbox isolation (on any seed's run), with
+    the properties lacking (a run that did not record them lacks them), and their averages."""
+    marks = {}
+    average = PAPER_TABLES["table3"].average_column
+    for row, column in values.drop(columns=average).stack().dropna().index:  # cells with a value
+        match = runs_of(runs, "", models[row])
+        lang, blank = multiple_language(column), pd.Series("", index=match.index)
+        tags = {p: match.get(f"tags.isolation.multiple.{lang}.{p}", blank) for p in ISOLATION}
+        lacking = [p for p, held in tags.items() if not (held == "true").all()]
+        if lacking:
+            marks[(row, column)] = f"not isolated: {', '.join(lacking)}"
+            if not math.isnan(values.loc[row, average]):
+                marks[(row, average)] = "averages a cell that was not isolated"
+    return marks
 
 
 def build_all(cfg: SuiteConfig, layout: Layout, names: list[str] | None = None) -> list[Built]:

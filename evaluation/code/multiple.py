@@ -10,10 +10,12 @@ longer than the model's context less ``max_new_tokens`` keeps its last tokens (l
 the sample records it). Compiles and runs overlap with generation in a thread pool.
 
 Outputs under ``out_dir``: ``results.json`` (per language pass@k, samples per problem and
-problems, or ``{"missing": binary, "reason": ...}`` where the toolchain is absent: such a
-language is never scored, never 0), ``results.md`` and ``samples_<lang>.jsonl`` (every
-completion with its status and stderr tail). A language whose samples file already holds
-every sample of the same run (model, settings and problems) is read back, not recomputed.
+problems and the sandbox's ``isolation`` that held for every sample, or ``{"missing": binary,
+"reason": ...}`` where the toolchain is absent: such a language is never scored, never 0),
+``results.md`` (marking a language scored without full isolation) and ``samples_<lang>.jsonl``
+(every completion with its status, stderr tail and isolation). A language whose samples file
+already holds every sample of the same run (model, settings and problems) is read back, not
+recomputed.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from configs.errors import SuiteError
 from evaluation.code.languages import LANGUAGES, get_language, missing_toolchain
 from evaluation.code.passk import mean_pass_at_k
 from evaluation.code.problems import CodeProblem
-from evaluation.code.sandbox import run_program
+from evaluation.code.sandbox import ISOLATION, run_program
 from evaluation.outputs import write_text
 from fusion.models import check_model, context_length, load_causal_lm
 
@@ -139,6 +141,7 @@ def execute(problem: CodeProblem, sample: int, completion: str, truncated: bool)
         "stderr_tail": result.stderr_tail[-STDERR_CHARS:],
         "seconds": round(result.seconds, 3),
         "prompt_truncated": truncated,
+        "isolation": asdict(result.isolation),
     }
 
 
@@ -157,11 +160,14 @@ def _batches(items: list, size: int) -> Iterator[list]:
 
 
 def _finished(path: Path, run: str, expected: set[tuple[str, int]]) -> list[dict] | None:
-    """The rows of a complete samples file of this very run, else None."""
+    """The rows of a complete samples file of this very run, else None.
+
+    Rows written before samples recorded their isolation count as not done.
+    """
     if not path.is_file():
         return None
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    done = {(r["problem"], r["sample"]) for r in rows if r.get("run") == run}
+    done = {(r["problem"], r["sample"]) for r in rows if r.get("run") == run and "isolation" in r}
     return rows if done == expected and len(rows) == len(expected) else None
 
 
@@ -176,6 +182,17 @@ def score(rows: list[dict], samples: int) -> dict:
     entry: dict = {f"pass@{k}": mean_pass_at_k(pairs, k) for k in KS if k <= samples}
     entry |= {"n": samples, "problems": len(per_problem)}
     return entry | {"statuses": dict(Counter(row["status"] for row in rows))}
+
+
+def held_by_all(rows: list[dict]) -> dict[str, bool]:
+    """Each isolation property (network, filesystem, uid): True only if every sample had it."""
+    return {key: all(row["isolation"][key] for row in rows) for key in ISOLATION}
+
+
+def isolation_note(held: dict[str, bool]) -> str:
+    """Empty under full isolation, else the properties some sample did not have."""
+    lacking = [key for key in ISOLATION if not held.get(key, False)]
+    return f"not isolated: {', '.join(lacking)}" if lacking else ""
 
 
 def _run_language(
@@ -272,16 +289,18 @@ def _room(model_path: str, max_new_tokens: int) -> int | None:
 
 
 def _language_result(rows: list[dict], samples: int) -> dict:
-    """A language's score, or missing when its toolchain failed under the sandbox."""
+    """A language's score and the isolation every sample had, or missing when its toolchain
+    failed under the sandbox."""
     absent = [r for r in rows if r["status"] == "no_toolchain"]
     if absent:
         note = absent[0]["stderr_tail"].strip()
         return {"missing": note.removeprefix("missing toolchain: "), "reason": note}
-    return score(rows, samples)
+    return score(rows, samples) | {"isolation": held_by_all(rows)}
 
 
 def results_table(results: dict[str, dict]) -> str:
-    """A markdown table: pass@k per language, or why a language was not scored."""
+    """A markdown table: pass@k per language, or why a language was not scored; a language
+    scored without full isolation says which property was lacking."""
     lines = ["| language | pass@1 | samples | problems | note |", "|---|---|---|---|---|"]
     for lang, entry in results.items():
         name = LANGUAGES[lang].display
@@ -289,5 +308,6 @@ def results_table(results: dict[str, dict]) -> str:
             lines.append(f"| {name} | - | - | - | {entry['reason']} |")
         else:
             row = f"| {name} | {entry['pass@1']:.4f} | {entry['n']} | {entry['problems']} |"
-            lines.append(row + f" {entry['statuses']} |")
+            note = isolation_note(entry["isolation"])
+            lines.append(row + f" {entry['statuses']}{'; ' + note if note else ''} |")
     return "\n".join(lines) + "\n"

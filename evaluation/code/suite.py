@@ -7,8 +7,10 @@ a one-line error naming the install when it is absent). Settings come from the `
 section (``multiple_*``; ``limit`` caps problems per language, ``batch_size`` the generation
 batch). MLflow gets ``eval/multiple/<lang>/pass@k`` (``pass_1`` once made a valid key) per
 scored language, a tag ``missing.multiple.<lang>`` with the reason per language whose toolchain
-is absent (so tables show why, never a 0), the problems' version as a tag, and results.json,
-results.md and the scored languages' samples as artifacts.
+is absent (so tables show why, never a 0), per scored language the isolation every sample had
+as tags ``isolation.multiple.<lang>.{network,filesystem,uid}`` ("true"/"false"; table3 marks
+a cell where one is "false"), the problems' version as a tag, and results.json, results.md and
+the scored languages' samples as artifacts.
 """
 
 from __future__ import annotations
@@ -45,11 +47,14 @@ def suite_problems(cfg: SuiteConfig, layout: Layout) -> tuple[list[CodeProblem],
 
 
 def log_multiple(results: dict, out: Path) -> None:
-    """pass@k metrics, missing-toolchain tags and the output files, into the active run."""
+    """pass@k metrics, missing-toolchain and isolation tags and the output files, into the
+    active run."""
     for lang, entry in results["results"].items():
         if "missing" in entry:
             mlflow.set_tag(f"missing.multiple.{lang}", entry["reason"])
             continue
+        for name, held in entry["isolation"].items():
+            mlflow.set_tag(f"isolation.multiple.{lang}.{name}", str(held).lower())
         for name, value in entry.items():
             if name.startswith("pass@"):
                 mlflow.log_metric(metric_key("eval", "multiple", lang, name), float(value))

@@ -17,7 +17,7 @@ from configs.layout import Layout
 from configs.loader import load_config
 from configs.schema import MULTIPLE_LANGUAGES
 from configs.tracking import metric_key
-from evaluation.code import multiple
+from evaluation.code import multiple, sandbox
 from evaluation.code.bigcode import INSTALL, bigcode_problems
 from evaluation.code.languages import LANGUAGES
 from evaluation.code.multiple import first_stop, run_multiple, score
@@ -27,6 +27,7 @@ from evaluation.code.sandbox import ExecResult
 from evaluation.code.suite import suite_problems
 from evaluation.evaluate import evaluate
 from reports.paper import PAPER_TABLES
+from reports.render import formatted, markdown
 from reports.tables import build, eval_runs, multiple_language
 from world.benchmarks.code import tiny_code_problems
 from world.knowledge import build_knowledge
@@ -67,6 +68,28 @@ def test_score_is_the_unbiased_pass_at_k_over_problems() -> None:
     assert entry["statuses"] == {"passed": 4, "failed": 1, "timeout": 1}
 
 
+def test_a_language_not_fully_isolated_is_noted_and_old_samples_are_redone(
+    tmp_path: Path,
+) -> None:
+    boxed = {"network": True, "filesystem": True, "uid": True}
+    bare = {"network": True, "filesystem": False, "uid": False}
+    rows = [
+        {"problem": name, "sample": 0, "status": "passed", "isolation": held}
+        for name, held in (("a", boxed), ("b", bare))
+    ]
+    assert multiple.held_by_all(rows) == bare
+    entry = score(rows, samples=1) | {"isolation": multiple.held_by_all(rows)}
+    table = multiple.results_table({"py": entry, "js": entry | {"isolation": boxed}})
+    assert "| Python | 1.0000 | 1 | 2 | {'passed': 2}; not isolated: filesystem, uid |" in table
+    assert "| JavaScript | 1.0000 | 1 | 2 | {'passed': 2} |" in table
+    path, expected = tmp_path / "samples_py.jsonl", {("a", 0), ("b", 0)}
+    path.write_text("".join(json.dumps(r | {"run": "r1"}) + "\n" for r in rows))
+    assert multiple._finished(path, "r1", expected) is not None
+    older = [{k: v for k, v in r.items() if k != "isolation"} | {"run": "r1"} for r in rows]
+    path.write_text("".join(json.dumps(r) + "\n" for r in older))
+    assert multiple._finished(path, "r1", expected) is None  # isolation unknown: run again
+
+
 def test_config_languages_are_the_executor_languages() -> None:
     assert set(MULTIPLE_LANGUAGES) == set(LANGUAGES)
     assert {multiple_language(c) for c in PAPER_TABLES["table3"].columns[:-1]} == set(LANGUAGES)
@@ -88,15 +111,24 @@ def test_run_on_the_micro_target_scores_its_samples_and_resumes(
     assert list(results["results"]) == list(LANGUAGES)
     written = json.loads((out / "results.json").read_text())
     assert written == json.loads(json.dumps(results))
+    held = vars(sandbox.isolation())
     for lang, entry in written["results"].items():
+        why = sandbox.unavailable(lang)
+        if why is not None:  # no toolchain here: reported, not scored, and said why
+            assert "pass@1" not in entry and entry["missing"] in why, entry
+            assert written["missing_toolchain"][lang] == entry["missing"]
+            continue
         rows = _rows(out / f"samples_{lang}.jsonl")
         assert [r["problem"] for r in rows] == ["tiny_code_0_sum_list"]
         assert entry["pass@1"] == _pass1(rows) and entry["n"] == 1 and entry["problems"] == 1
+        assert entry["isolation"] == held and all(r["isolation"] == held for r in rows)
+        compiled = bool(LANGUAGES[lang].compile)
         for row in rows:  # a real completion: cut before any stop, then run
             assert (
                 first_stop(row["completion"], LANGUAGES[lang].stop_sequences) == row["completion"]
             )
-            assert row["status"] in ("passed", "failed", "error", "timeout")
+            assert row["status"] in ("passed", "failed", "timeout") + (("error",) * compiled)
+            assert (row["status"] == "passed") == (row["exit_code"] == 0), row
     assert "| Python |" in (out / "results.md").read_text()
 
     def no_generation(*args, **kwargs):
@@ -156,7 +188,8 @@ def test_missing_toolchain_is_reported_not_scored(
 
     def ruby_unreachable(lang, source, **kwargs):  # the sandbox's own verdict, mid-run
         if lang == "rb":
-            return ExecResult("no_toolchain", None, "", "missing toolchain: ruby", 0.0, True)
+            held = sandbox.isolation()
+            return ExecResult("no_toolchain", None, "", "missing toolchain: ruby", 0.0, held)
         return real_run(lang, source, **kwargs)
 
     monkeypatch.setattr(multiple, "run_program", ruby_unreachable)
@@ -206,6 +239,12 @@ def test_evaluate_logs_exactly_the_written_numbers(evaluated) -> None:
     assert set(expected) == {"eval/multiple/py/pass_1", "eval/multiple/js/pass_1"}
     assert run.data.metrics == expected
     assert run.data.tags["missing.multiple.go"] == written["results"]["go"]["reason"]
+    for lang in ("py", "js"):
+        held = written["results"][lang]["isolation"]
+        assert held == vars(sandbox.isolation())
+        for name, value in held.items():
+            assert run.data.tags[f"isolation.multiple.{lang}.{name}"] == str(value).lower()
+    assert not any(key.startswith("isolation.multiple.go") for key in run.data.tags)
     assert run.data.tags["task_version.tiny_code"] == "1"
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "eval/multiple")}
     assert artifacts == {
@@ -223,6 +262,32 @@ def test_table3_reads_the_logged_numbers_back(evaluated) -> None:
     assert table.reasons[("llama2", "go")] == "not scored: " + written["results"]["go"]["reason"]
     assert "has no metric eval/multiple/cpp/pass_1" in table.reasons[("llama2", "cpp")]
     assert table.reasons[("llama2", "average")].startswith("average needs every column")
+    held = written["results"]["py"]["isolation"]
+    lacking = [name for name, value in held.items() if not value]
+    if lacking:  # this machine could not isolate fully: the cell says so
+        assert table.unisolated[("llama2", "python")] == f"not isolated: {', '.join(lacking)}"
+    else:
+        assert table.unisolated == {}
+
+
+def test_table3_marks_a_cell_scored_without_full_isolation(evaluated) -> None:
+    layout, _ = evaluated
+    client = MlflowClient(layout.tracking_uri)
+    experiment = client.get_experiment_by_name(layout.cfg.name)
+    (run,) = client.search_runs([experiment.experiment_id], "tags.stage = 'eval'")
+    key = "isolation.multiple.js.filesystem"
+    saved = run.data.tags[key]
+    client.set_tag(run.info.run_id, key, "false")
+    try:
+        table = build(layout.cfg, layout, "table3", eval_runs(layout))
+    finally:
+        client.set_tag(run.info.run_id, key, saved)
+    assert "not isolated: filesystem" in table.unisolated[("llama2", "javascript")]
+    assert ("llama2", "go") not in table.unisolated  # not scored: nothing to mark
+    page = markdown(table, "micro")
+    assert "‡" in formatted(table).loc["Llama-2", "javascript"]
+    assert "‡ Code run without the sandbox's full isolation" in page
+    assert "- Llama-2 / javascript: not isolated: filesystem" in page
 
 
 def test_paper_configs_need_bigcode_eval(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
