@@ -1,7 +1,7 @@
 """The numbers the FuseLLM paper reports, as data, so reproduced tables can sit beside them.
 
 Paper: Wan, Huang, Cai, Quan, Bi, Shi, "Knowledge Fusion of Large Language Models", ICLR 2024,
-arXiv:2401.10491. Every value was transcribed from the paper's own table images published by
+arXiv:2401.10491. Tables 1-3 and 6-8 were transcribed from the paper's own table images published by
 the authors in github.com/fanqiwan/FuseLLM (read at commit 562c7b0; Tables 1 and 8 also at the
 older commit 9f1a0ae, where they are identical). The #sources table and the alignment /
 fusion-function ablation, which those images lack, come from the project's shared reference of
@@ -11,8 +11,11 @@ against the in-project copy of that reference, tests/data/paper_numbers/.
 
 Conventions: rows are stable model identifiers (``ROW_LABELS`` maps them to the paper's display
 names); ``values[row][column]``; the average, when the paper prints one, is a column of its own
-(``average_column``). The paper's averages are plain means over the task columns: that holds
-for BBH, CommonSense and MultiPL-E alike (checked in tests/reports/test_paper.py).
+(``average_column``). Task columns keep the suites' own keys, in the paper's order: BBH tasks
+lm-eval's (``evaluation.suites.BBH_SUBTASKS``), MultiPL-E languages the executor's (``js``,
+``py``: keys of ``evaluation.code.languages.LANGUAGES``). The paper's averages are plain means
+over the task columns: that holds for BBH, CommonSense and MultiPL-E alike (checked in
+tests/reports/test_paper.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
+
+from evaluation.code.languages import LANGUAGES
+from evaluation.suites import BBH_SUBTASKS
 
 _REPO = "https://github.com/fanqiwan/FuseLLM/blob"
 _HEAD = "562c7b0028b95d3459db00689616b674b22271cb"
@@ -69,86 +75,42 @@ ROW_LABELS: dict[str, str] = {
     "weight_merging": "Weight Merging",
 }
 
-# The 27 BBH subtasks under their lm-eval names, in the paper's row order.
-BBH_TASKS: tuple[str, ...] = (
-    "boolean_expressions",
-    "causal_judgement",
-    "date_understanding",
-    "disambiguation_qa",
-    "dyck_languages",
-    "formal_fallacies",
-    "geometric_shapes",
-    "hyperbaton",
-    "logical_deduction_three_objects",
-    "logical_deduction_five_objects",
-    "logical_deduction_seven_objects",
-    "movie_recommendation",
-    "multistep_arithmetic_two",
-    "navigate",
-    "object_counting",
-    "penguins_in_a_table",
-    "reasoning_about_colored_objects",
-    "ruin_names",
-    "salient_translation_error_detection",
-    "snarks",
-    "sports_understanding",
-    "temporal_sequences",
-    "tracking_shuffled_objects_three_objects",
-    "tracking_shuffled_objects_five_objects",
-    "tracking_shuffled_objects_seven_objects",
-    "web_of_lies",
-    "word_sorting",
-)
+_NUMBERS = {"three": "3", "five": "5", "seven": "7"}  # the object counts in BBH task names
+_SMALL_WORDS = {"a", "about", "in", "of"}  # lower case in the paper's task names
+
+
+def _bbh_order(task: str) -> str:
+    """Sort key of the paper's row order: alphabetical, but 3 before 5 before 7 objects."""
+    return "_".join(_NUMBERS.get(word, word) for word in task.split("_"))
+
+
+def _bbh_label(task: str) -> str:
+    """The paper's name of a BBH task: ``logical_deduction_three_objects`` is printed
+    ``Logical Deduction (3 objects)``, ``disambiguation_qa`` ``Disambiguation QA``."""
+    words, count = task.split("_"), ""
+    if words[-1] == "objects" and words[-2] in _NUMBERS:
+        count = f" ({_NUMBERS[words[-2]]} objects)"
+        words = words[:-2]
+    shown = [w.upper() if w == "qa" else w if w in _SMALL_WORDS else w.title() for w in words]
+    return " ".join(shown) + count
+
+
+# The 27 BBH subtasks (lm-eval names) and the ten MultiPL-E languages (the executor's keys),
+# in the paper's orders.
+BBH_TASKS: tuple[str, ...] = tuple(sorted(BBH_SUBTASKS, key=_bbh_order))
+ME_LANGUAGES: tuple[str, ...] = tuple(sorted(LANGUAGES, key=lambda k: LANGUAGES[k].display.lower()))
 CS_TASKS: tuple[str, ...] = ("arc_easy", "arc_challenge", "boolq", "hellaswag", "openbookqa")
-ME_LANGUAGES: tuple[str, ...] = (
-    "cpp", "go", "java", "javascript", "php", "python", "r", "ruby", "rust", "typescript",
-)  # fmt: skip
 GEN_TASKS: tuple[str, ...] = ("triviaqa", "drop", "lambada", "iwslt2017", "scibench")
 SUMMARY_COLUMNS: tuple[str, ...] = ("bbh", "cs", "me")
 
 COLUMN_LABELS: dict[str, str] = {
-    "boolean_expressions": "Boolean Expressions",
-    "causal_judgement": "Causal Judgement",
-    "date_understanding": "Date Understanding",
-    "disambiguation_qa": "Disambiguation QA",
-    "dyck_languages": "Dyck Languages",
-    "formal_fallacies": "Formal Fallacies",
-    "geometric_shapes": "Geometric Shapes",
-    "hyperbaton": "Hyperbaton",
-    "logical_deduction_three_objects": "Logical Deduction (3 objects)",
-    "logical_deduction_five_objects": "Logical Deduction (5 objects)",
-    "logical_deduction_seven_objects": "Logical Deduction (7 objects)",
-    "movie_recommendation": "Movie Recommendation",
-    "multistep_arithmetic_two": "Multistep Arithmetic Two",
-    "navigate": "Navigate",
-    "object_counting": "Object Counting",
-    "penguins_in_a_table": "Penguins in a Table",
-    "reasoning_about_colored_objects": "Reasoning about Colored Objects",
-    "ruin_names": "Ruin Names",
-    "salient_translation_error_detection": "Salient Translation Error Detection",
-    "snarks": "Snarks",
-    "sports_understanding": "Sports Understanding",
-    "temporal_sequences": "Temporal Sequences",
-    "tracking_shuffled_objects_three_objects": "Tracking Shuffled Objects (3 objects)",
-    "tracking_shuffled_objects_five_objects": "Tracking Shuffled Objects (5 objects)",
-    "tracking_shuffled_objects_seven_objects": "Tracking Shuffled Objects (7 objects)",
-    "web_of_lies": "Web of Lies",
-    "word_sorting": "Word Sorting",
+    **{task: _bbh_label(task) for task in BBH_TASKS},
+    **{lang: LANGUAGES[lang].display for lang in ME_LANGUAGES},
     "arc_easy": "ARC-easy",
     "arc_challenge": "ARC-challenge",
     "boolq": "BoolQ",
     "hellaswag": "HellaSwag",
     "openbookqa": "OpenBookQA",
-    "cpp": "C++",
-    "go": "Go",
-    "java": "Java",
-    "javascript": "JavaScript",
-    "php": "PHP",
-    "python": "Python",
-    "r": "R",
-    "ruby": "Ruby",
-    "rust": "Rust",
-    "typescript": "TypeScript",
     "triviaqa": "TriviaQA",
     "drop": "DROP",
     "lambada": "LAMBADA",
@@ -225,13 +187,13 @@ _T3 = {
     "cpp": (14.47, 13.11, 7.45, 9.88, 9.25),
     "go": (68.20, 66.96, 57.02, 54.44, 59.78),
     "java": (14.28, 13.42, 10.31, 10.50, 10.34),
-    "javascript": (17.61, 13.01, 13.17, 14.25, 14.32),
+    "js": (17.61, 13.01, 13.17, 14.25, 14.32),
     "php": (11.24, 9.53, 9.75, 9.04, 9.41),
-    "python": (15.96, 17.24, 13.85, 13.07, 13.91),
+    "py": (15.96, 17.24, 13.85, 13.07, 13.91),
     "r": (7.52, 4.53, 4.97, 5.25, 5.84),
-    "ruby": (10.34, 12.33, 10.37, 10.68, 11.24),
-    "rust": (6.18, 8.29, 6.77, 6.96, 7.05),
-    "typescript": (15.31, 14.13, 12.61, 14.19, 14.50),
+    "rb": (10.34, 12.33, 10.37, 10.68, 11.24),
+    "rs": (6.18, 8.29, 6.77, 6.96, 7.05),
+    "ts": (15.31, 14.13, 12.61, 14.19, 14.50),
     "average": (18.11, 17.26, 14.63, 14.83, 15.56),
 }
 _T8 = {
@@ -464,13 +426,13 @@ _GAINS_CLM_FUSE: dict[str, dict[str, tuple[float, float]]] = {
         "cpp": (32.62, 24.16),
         "go": (-4.52, 4.84),
         "java": (1.84, 0.29),
-        "javascript": (8.20, 8.73),
+        "js": (8.20, 8.73),
         "php": (-7.28, -3.49),
-        "python": (-5.63, 0.43),
+        "py": (-5.63, 0.43),
         "r": (5.63, 17.51),
-        "ruby": (2.99, 8.39),
-        "rust": (2.81, 4.14),
-        "typescript": (12.53, 14.99),
+        "rb": (2.99, 8.39),
+        "rs": (2.81, 4.14),
+        "ts": (12.53, 14.99),
         "average": (1.37, 6.36),
     },
     "table8": {

@@ -25,7 +25,6 @@ from configs import cli
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
-from evaluation.code.languages import LANGUAGES
 from evaluation.realdata import real_bbh_task
 from evaluation.suites import SUITES
 from reports import tracking
@@ -273,16 +272,9 @@ def opencompass_metric(cfg: SuiteConfig, column: str) -> str | None:
     return metric_key("eval", "generation", *task_metric)
 
 
-def multiple_language(column: str) -> str:
-    """The MultiPL-E language key of a table3 column (``javascript`` -> ``js``)."""
-    found = [k for k, spec in LANGUAGES.items() if column in (k, spec.display.lower())]
-    assert len(found) == 1, column
-    return found[0]
-
-
-def _multiple_cell(runs: pd.DataFrame, model: str, column: str) -> tuple[Samples, str | None]:
-    """pass@1 of one language; where it is absent, the missing toolchain's reason if tagged."""
-    lang = multiple_language(column)
+def _multiple_cell(runs: pd.DataFrame, model: str, lang: str) -> tuple[Samples, str | None]:
+    """pass@1 of one language (table3's columns are the language keys); where it is absent,
+    the missing toolchain's reason if tagged."""
     samples, why = _lookup(runs, "", model, metric_key("eval", "multiple", lang, "pass@1"))
     if samples or runs.empty:
         return samples, why

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from reports.paper import COLUMN_LABELS, PAPER_TABLES, ROW_LABELS, PaperTable
+from reports.paper import (
+    BBH_TASKS,
+    COLUMN_LABELS,
+    ME_LANGUAGES,
+    PAPER_TABLES,
+    ROW_LABELS,
+    PaperTable,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 NUMBERS = ROOT / "tests/data/paper_numbers"
@@ -108,3 +115,13 @@ def test_every_number_equals_the_reference(name: str) -> None:
     wrong = {cell: (_printed(table, *cell), text) for cell, text in cells.items()}
     wrong = {cell: pair for cell, pair in wrong.items() if pair[0] != pair[1]}
     assert not wrong, f"paper.py vs {name} (row, column): (ours, reference) {wrong}"
+
+
+@pytest.mark.parametrize(
+    ("name", "tasks"), [("table1_bbh.csv", BBH_TASKS), ("table3_multiple.csv", ME_LANGUAGES)]
+)
+def test_derived_task_order_and_names_are_the_papers(name: str, tasks: tuple[str, ...]) -> None:
+    """BBH_TASKS and ME_LANGUAGES reorder the suites' own keys; the paper's rows prove it."""
+    with open(NUMBERS / name, newline="") as f:
+        printed = [line[0] for line in csv.reader(f)][1:-1]  # no header, no average
+    assert [COLUMN_LABELS[task] for task in tasks] == printed
