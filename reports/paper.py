@@ -1,18 +1,21 @@
 """The numbers the FuseLLM paper reports, as data, so reproduced tables can sit beside them.
 
 Paper: Wan, Huang, Cai, Quan, Bi, Shi, "Knowledge Fusion of Large Language Models", ICLR 2024,
-arXiv:2401.10491. Every value was transcribed from the paper's own table images published by
+arXiv:2401.10491. Tables 1-3 and 6-8 were transcribed from the paper's own table images published by
 the authors in github.com/fanqiwan/FuseLLM (read at commit 562c7b0; Tables 1 and 8 also at the
-older commit 9f1a0ae, where they are identical). Each table records its URL in ``source``.
-
-Tables whose numbers could not be found in any source that was read (the #sources table and the
-alignment / fusion-function ablation) keep their layout with ``None`` values and
-``source=None``; nothing in them is guessed.
+older commit 9f1a0ae, where they are identical). The #sources table and the alignment /
+fusion-function ablation, which those images lack, come from the project's shared reference of
+the paper's numbers (taken from the paper and its presentation slides). Each table records
+where it was read in ``source``; tests/reports/test_paper_numbers.py checks every number
+against the in-project copy of that reference, tests/data/paper_numbers/.
 
 Conventions: rows are stable model identifiers (``ROW_LABELS`` maps them to the paper's display
 names); ``values[row][column]``; the average, when the paper prints one, is a column of its own
-(``average_column``). The paper's averages are plain means over the task columns: that holds
-for BBH, CommonSense and MultiPL-E alike (checked in tests/reports/test_paper.py).
+(``average_column``). Task columns keep the suites' own keys, in the paper's order: BBH tasks
+lm-eval's (``evaluation.suites.BBH_SUBTASKS``), MultiPL-E languages the executor's (``js``,
+``py``: keys of ``evaluation.code.languages.LANGUAGES``). The paper's averages are plain means
+over the task columns: that holds for BBH, CommonSense and MultiPL-E alike (checked in
+tests/reports/test_paper.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
+
+from evaluation.code.languages import LANGUAGES
+from evaluation.suites import BBH_SUBTASKS
 
 _REPO = "https://github.com/fanqiwan/FuseLLM/blob"
 _HEAD = "562c7b0028b95d3459db00689616b674b22271cb"
@@ -40,9 +46,9 @@ class PaperTable:
     higher_is_better: bool
     rows: tuple[str, ...]
     columns: tuple[str, ...]
-    values: dict[str, dict[str, float | None]]
+    values: dict[str, dict[str, float]]
     average_column: str | None
-    source: str | None
+    source: str
     note: str
     decimals: int = 2
 
@@ -69,86 +75,42 @@ ROW_LABELS: dict[str, str] = {
     "weight_merging": "Weight Merging",
 }
 
-# The 27 BBH subtasks under their lm-eval names, in the paper's row order.
-BBH_TASKS: tuple[str, ...] = (
-    "boolean_expressions",
-    "causal_judgement",
-    "date_understanding",
-    "disambiguation_qa",
-    "dyck_languages",
-    "formal_fallacies",
-    "geometric_shapes",
-    "hyperbaton",
-    "logical_deduction_three_objects",
-    "logical_deduction_five_objects",
-    "logical_deduction_seven_objects",
-    "movie_recommendation",
-    "multistep_arithmetic_two",
-    "navigate",
-    "object_counting",
-    "penguins_in_a_table",
-    "reasoning_about_colored_objects",
-    "ruin_names",
-    "salient_translation_error_detection",
-    "snarks",
-    "sports_understanding",
-    "temporal_sequences",
-    "tracking_shuffled_objects_three_objects",
-    "tracking_shuffled_objects_five_objects",
-    "tracking_shuffled_objects_seven_objects",
-    "web_of_lies",
-    "word_sorting",
-)
+_NUMBERS = {"three": "3", "five": "5", "seven": "7"}  # the object counts in BBH task names
+_SMALL_WORDS = {"a", "about", "in", "of"}  # lower case in the paper's task names
+
+
+def _bbh_order(task: str) -> str:
+    """Sort key of the paper's row order: alphabetical, but 3 before 5 before 7 objects."""
+    return "_".join(_NUMBERS.get(word, word) for word in task.split("_"))
+
+
+def _bbh_label(task: str) -> str:
+    """The paper's name of a BBH task: ``logical_deduction_three_objects`` is printed
+    ``Logical Deduction (3 objects)``, ``disambiguation_qa`` ``Disambiguation QA``."""
+    words, count = task.split("_"), ""
+    if words[-1] == "objects" and words[-2] in _NUMBERS:
+        count = f" ({_NUMBERS[words[-2]]} objects)"
+        words = words[:-2]
+    shown = [w.upper() if w == "qa" else w if w in _SMALL_WORDS else w.title() for w in words]
+    return " ".join(shown) + count
+
+
+# The 27 BBH subtasks (lm-eval names) and the ten MultiPL-E languages (the executor's keys),
+# in the paper's orders.
+BBH_TASKS: tuple[str, ...] = tuple(sorted(BBH_SUBTASKS, key=_bbh_order))
+ME_LANGUAGES: tuple[str, ...] = tuple(sorted(LANGUAGES, key=lambda k: LANGUAGES[k].display.lower()))
 CS_TASKS: tuple[str, ...] = ("arc_easy", "arc_challenge", "boolq", "hellaswag", "openbookqa")
-ME_LANGUAGES: tuple[str, ...] = (
-    "cpp", "go", "java", "javascript", "php", "python", "r", "ruby", "rust", "typescript",
-)  # fmt: skip
 GEN_TASKS: tuple[str, ...] = ("triviaqa", "drop", "lambada", "iwslt2017", "scibench")
 SUMMARY_COLUMNS: tuple[str, ...] = ("bbh", "cs", "me")
 
 COLUMN_LABELS: dict[str, str] = {
-    "boolean_expressions": "Boolean Expressions",
-    "causal_judgement": "Causal Judgement",
-    "date_understanding": "Date Understanding",
-    "disambiguation_qa": "Disambiguation QA",
-    "dyck_languages": "Dyck Languages",
-    "formal_fallacies": "Formal Fallacies",
-    "geometric_shapes": "Geometric Shapes",
-    "hyperbaton": "Hyperbaton",
-    "logical_deduction_three_objects": "Logical Deduction (3 objects)",
-    "logical_deduction_five_objects": "Logical Deduction (5 objects)",
-    "logical_deduction_seven_objects": "Logical Deduction (7 objects)",
-    "movie_recommendation": "Movie Recommendation",
-    "multistep_arithmetic_two": "Multistep Arithmetic Two",
-    "navigate": "Navigate",
-    "object_counting": "Object Counting",
-    "penguins_in_a_table": "Penguins in a Table",
-    "reasoning_about_colored_objects": "Reasoning about Colored Objects",
-    "ruin_names": "Ruin Names",
-    "salient_translation_error_detection": "Salient Translation Error Detection",
-    "snarks": "Snarks",
-    "sports_understanding": "Sports Understanding",
-    "temporal_sequences": "Temporal Sequences",
-    "tracking_shuffled_objects_three_objects": "Tracking Shuffled Objects (3 objects)",
-    "tracking_shuffled_objects_five_objects": "Tracking Shuffled Objects (5 objects)",
-    "tracking_shuffled_objects_seven_objects": "Tracking Shuffled Objects (7 objects)",
-    "web_of_lies": "Web of Lies",
-    "word_sorting": "Word Sorting",
+    **{task: _bbh_label(task) for task in BBH_TASKS},
+    **{lang: LANGUAGES[lang].display for lang in ME_LANGUAGES},
     "arc_easy": "ARC-easy",
     "arc_challenge": "ARC-challenge",
     "boolq": "BoolQ",
     "hellaswag": "HellaSwag",
     "openbookqa": "OpenBookQA",
-    "cpp": "C++",
-    "go": "Go",
-    "java": "Java",
-    "javascript": "JavaScript",
-    "php": "PHP",
-    "python": "Python",
-    "r": "R",
-    "ruby": "Ruby",
-    "rust": "Rust",
-    "typescript": "TypeScript",
     "triviaqa": "TriviaQA",
     "drop": "DROP",
     "lambada": "LAMBADA",
@@ -167,24 +129,19 @@ _MAIN_ROWS = ("openllama", "mpt", "llama2", "llama2_clm", "fusellm")
 
 
 def _by_column(
-    rows: tuple[str, ...], columns: tuple[str, ...], cells: dict[str, tuple[float | None, ...]]
-) -> dict[str, dict[str, float | None]]:
+    rows: tuple[str, ...], columns: tuple[str, ...], cells: dict[str, tuple[float, ...]]
+) -> dict[str, dict[str, float]]:
     """Turn per-column tuples (one value per row, as the paper prints them) into values[row]."""
     assert set(cells) == set(columns), "every column needs one tuple"
     return {r: {c: cells[c][i] for c in columns} for i, r in enumerate(rows)}
 
 
 def _by_row(
-    rows: tuple[str, ...], columns: tuple[str, ...], cells: dict[str, tuple[float | None, ...]]
-) -> dict[str, dict[str, float | None]]:
+    rows: tuple[str, ...], columns: tuple[str, ...], cells: dict[str, tuple[float, ...]]
+) -> dict[str, dict[str, float]]:
     """Turn per-row tuples (one value per column) into values[row]."""
     assert set(cells) == set(rows), "every row needs one tuple"
     return {r: dict(zip(columns, cells[r], strict=True)) for r in rows}
-
-
-def _empty(rows: tuple[str, ...], columns: tuple[str, ...]) -> dict[str, dict[str, None]]:
-    """A table whose numbers were not found: layout only."""
-    return {r: dict.fromkeys(columns) for r in rows}
 
 
 # Table 1, one tuple per task in row order: OpenLLaMA, MPT, Llama-2, Llama-2 CLM, FuseLLM.
@@ -230,13 +187,13 @@ _T3 = {
     "cpp": (14.47, 13.11, 7.45, 9.88, 9.25),
     "go": (68.20, 66.96, 57.02, 54.44, 59.78),
     "java": (14.28, 13.42, 10.31, 10.50, 10.34),
-    "javascript": (17.61, 13.01, 13.17, 14.25, 14.32),
+    "js": (17.61, 13.01, 13.17, 14.25, 14.32),
     "php": (11.24, 9.53, 9.75, 9.04, 9.41),
-    "python": (15.96, 17.24, 13.85, 13.07, 13.91),
+    "py": (15.96, 17.24, 13.85, 13.07, 13.91),
     "r": (7.52, 4.53, 4.97, 5.25, 5.84),
-    "ruby": (10.34, 12.33, 10.37, 10.68, 11.24),
-    "rust": (6.18, 8.29, 6.77, 6.96, 7.05),
-    "typescript": (15.31, 14.13, 12.61, 14.19, 14.50),
+    "rb": (10.34, 12.33, 10.37, 10.68, 11.24),
+    "rs": (6.18, 8.29, 6.77, 6.96, 7.05),
+    "ts": (15.31, 14.13, 12.61, 14.19, 14.50),
     "average": (18.11, 17.26, 14.63, 14.83, 15.56),
 }
 _T8 = {
@@ -272,8 +229,32 @@ _PPL = {
     "fusellm": (0.8463, 0.6569, 0.6068, 0.7034),
 }
 
-_SOURCES_ROWS = ("llama2", "llama2_openllama", "llama2_mpt", "fusellm")
+_SHARED = (
+    "https://arxiv.org/abs/2401.10491 (the paper and its presentation slides), as the project's "
+    "shared reference tests/data/paper_numbers/{} holds it"
+)
+
+_SOURCES_ROWS = (
+    "openllama", "mpt", "llama2", "llama2_clm", "llama2_openllama", "llama2_mpt", "fusellm",
+)  # fmt: skip
+_SOURCES = {  # bbh, cs, me
+    "openllama": (33.87, 59.78, 18.11),
+    "mpt": (33.38, 61.13, 17.26),
+    "llama2": (39.70, 63.76, 14.63),
+    "llama2_clm": (40.44, 63.86, 14.83),
+    "llama2_openllama": (41.00, 64.50, 15.51),
+    "llama2_mpt": (41.16, 64.51, 15.47),
+    "fusellm": (41.75, 64.56, 15.56),
+}
+
 _ABLATION_ROWS = ("fusellm_em", "fusellm_mined", "fusellm_avgce", "fusellm_mince")
+_ABLATION_COLUMNS = ("bbh", "me", "cs")  # the paper's order: ME before CS
+_ABLATION = {
+    "fusellm_em": (41.57, 15.49, 64.24),
+    "fusellm_mined": (41.75, 15.56, 64.56),
+    "fusellm_avgce": (41.04, 15.39, 63.98),
+    "fusellm_mince": (41.75, 15.56, 64.56),
+}
 
 PAPER_TABLES: dict[str, PaperTable] = {
     "table1": PaperTable(
@@ -368,34 +349,35 @@ PAPER_TABLES: dict[str, PaperTable] = {
     ),
     "sources": PaperTable(
         name="sources",
-        paper_label="not read (between Tables 3 and 6, so Table 4 or 5)",
+        paper_label="the #sources table (between Tables 3 and 6; its number was not read)",
         metric="benchmark average (%): BBH, CS, ME",
         higher_is_better=True,
         rows=_SOURCES_ROWS,
         columns=SUMMARY_COLUMNS,
-        values=_empty(_SOURCES_ROWS, SUMMARY_COLUMNS),
+        values=_by_row(_SOURCES_ROWS, SUMMARY_COLUMNS, _SOURCES),
         average_column=None,
-        source=None,
+        source=_SHARED.format("sources.csv"),
         note=(
-            "NUMBERS NOT FOUND: no stored source carried this table (the authors' README shows "
-            "only Tables 1-3 and 6-8). Layout only; which two-source pairs the paper lists is "
-            "also unverified, so both Llama-2 + OpenLLaMA and Llama-2 + MPT are kept."
+            "Number of fused source LLMs: Llama-2 CLM fuses none (continual training only), "
+            "Llama-2 + OpenLLaMA and Llama-2 + MPT one each, FuseLLM both. Columns are the Avg. "
+            "rows of Tables 1-3; the rows shared with them repeat those averages exactly."
         ),
     ),
     "ablation": PaperTable(
         name="ablation",
-        paper_label="not read (between Tables 3 and 6, so Table 4 or 5)",
-        metric="benchmark average (%): BBH, CS, ME",
+        paper_label="the ablation table (between Tables 3 and 6; its number was not read)",
+        metric="benchmark average (%): BBH, ME, CS",
         higher_is_better=True,
         rows=_ABLATION_ROWS,
-        columns=SUMMARY_COLUMNS,
-        values=_empty(_ABLATION_ROWS, SUMMARY_COLUMNS),
+        columns=_ABLATION_COLUMNS,
+        values=_by_row(_ABLATION_ROWS, _ABLATION_COLUMNS, _ABLATION),
         average_column=None,
-        source=None,
+        source=_SHARED.format("ablation.csv"),
         note=(
-            "NUMBERS NOT FOUND: no stored source carried this table. One table for both "
-            "ablations: token alignment criterion (EM = exact match vs MinED = minimum edit "
-            "distance) and fusion function (AvgCE vs MinCE). Layout only."
+            "One table for both ablations: token alignment criterion (EM = exact match vs "
+            "MinED = minimum edit distance) and fusion function (AvgCE vs MinCE). MinED and "
+            "MinCE are FuseLLM's defaults, so their rows repeat FuseLLM's averages. The paper "
+            "puts ME before CS here."
         ),
     ),
 }
@@ -444,13 +426,13 @@ _GAINS_CLM_FUSE: dict[str, dict[str, tuple[float, float]]] = {
         "cpp": (32.62, 24.16),
         "go": (-4.52, 4.84),
         "java": (1.84, 0.29),
-        "javascript": (8.20, 8.73),
+        "js": (8.20, 8.73),
         "php": (-7.28, -3.49),
-        "python": (-5.63, 0.43),
+        "py": (-5.63, 0.43),
         "r": (5.63, 17.51),
-        "ruby": (2.99, 8.39),
-        "rust": (2.81, 4.14),
-        "typescript": (12.53, 14.99),
+        "rb": (2.99, 8.39),
+        "rs": (2.81, 4.14),
+        "ts": (12.53, 14.99),
         "average": (1.37, 6.36),
     },
     "table8": {
@@ -483,7 +465,7 @@ GAIN_ERRATA: frozenset[tuple[str, str, str]] = frozenset(
 
 
 def as_frame(name: str) -> pd.DataFrame:
-    """The table as rows x columns floats (missing numbers are NaN), for side-by-side rendering."""
+    """The table as rows x columns floats, for side-by-side rendering."""
     table = PAPER_TABLES[name]
     data = [[table.values[r][c] for c in table.columns] for r in table.rows]
     return pd.DataFrame(
@@ -494,23 +476,23 @@ def as_frame(name: str) -> pd.DataFrame:
     )
 
 
-def recompute_average(name: str, row: str) -> float | None:
+def recompute_average(name: str, row: str) -> float:
     """Plain mean of the row's non-average columns, to check the paper's own average.
 
-    None when any of those values is missing. Only meaningful where the paper averages
-    (``average_column`` set): elsewhere the columns are different benchmarks.
+    Only meaningful where the paper averages (``average_column`` set): elsewhere the columns
+    are different benchmarks.
     """
     table = PAPER_TABLES[name]
     cells = [table.values[row][c] for c in table.columns if c != table.average_column]
-    if not cells or any(v is None for v in cells):
-        return None
-    return math.fsum(v for v in cells if v is not None) / len(cells)
+    return math.fsum(cells) / len(cells)
 
 
 def relative_gain(name: str, row: str, column: str, baseline: str = "llama2") -> float | None:
-    """Gain of ``row`` over ``baseline`` in percent, as the paper computes its coloured numbers."""
+    """Gain of ``row`` over ``baseline`` in percent, as the paper computes its coloured numbers.
+
+    None where the baseline scored 0: no finite gain."""
     table = PAPER_TABLES[name]
     value, base = table.values[row][column], table.values[baseline][column]
-    if value is None or base is None or base == 0:
+    if base == 0:
         return None
     return (value - base) / base * 100.0

@@ -26,7 +26,6 @@ from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
 from configs.tracking import metric_key
-from evaluation.code.languages import LANGUAGES
 from evaluation.code.sandbox import ISOLATION
 from evaluation.suites import SUITES, real_bbh_task
 from reports.paper import PAPER_TABLES
@@ -274,16 +273,9 @@ def opencompass_metric(cfg: SuiteConfig, column: str) -> str | None:
     return metric_key("eval", "generation", *task_metric)
 
 
-def multiple_language(column: str) -> str:
-    """The MultiPL-E language key of a table3 column (``javascript`` -> ``js``)."""
-    found = [k for k, spec in LANGUAGES.items() if column in (k, spec.display.lower())]
-    assert len(found) == 1, column
-    return found[0]
-
-
-def _multiple_cell(runs: pd.DataFrame, model: str, column: str) -> tuple[Samples, str | None]:
-    """pass@1 of one language; where it is absent, the missing toolchain's reason if tagged."""
-    lang = multiple_language(column)
+def _multiple_cell(runs: pd.DataFrame, model: str, lang: str) -> tuple[Samples, str | None]:
+    """pass@1 of one language (table3's columns are the language keys); where it is absent,
+    the missing toolchain's reason if tagged."""
     samples, why = _lookup(runs, "", model, metric_key("eval", "multiple", lang, "pass@1"))
     if samples or runs.empty:
         return samples, why
@@ -301,7 +293,7 @@ def unisolated_cells(
     average = PAPER_TABLES["table3"].average_column
     for row, column in values.drop(columns=average).stack().dropna().index:  # cells with a value
         match = runs_of(runs, "", models[row])
-        lang, blank = multiple_language(column), pd.Series("", index=match.index)
+        lang, blank = column, pd.Series("", index=match.index)  # table3 columns are language keys
         tags = {p: match.get(f"tags.isolation.multiple.{lang}.{p}", blank) for p in ISOLATION}
         lacking = [p for p, held in tags.items() if not (held == "true").all()]
         if lacking:

@@ -28,7 +28,7 @@ from evaluation.code.suite import suite_problems
 from evaluation.evaluate import evaluate
 from reports.paper import PAPER_TABLES
 from reports.render import formatted, markdown
-from reports.tables import build, eval_runs, multiple_language
+from reports.tables import build, eval_runs
 from world.benchmarks.code import tiny_code_problems
 from world.knowledge import build_knowledge
 
@@ -92,7 +92,7 @@ def test_a_language_not_fully_isolated_is_noted_and_old_samples_are_redone(
 
 def test_config_languages_are_the_executor_languages() -> None:
     assert set(MULTIPLE_LANGUAGES) == set(LANGUAGES)
-    assert {multiple_language(c) for c in PAPER_TABLES["table3"].columns[:-1]} == set(LANGUAGES)
+    assert set(PAPER_TABLES["table3"].columns[:-1]) == set(LANGUAGES)
     with pytest.raises(SuiteError, match="multiple_temperature"):
         load_config(ROOT / "configs/micro.yaml", ["evaluation.multiple_temperature=0"])
 
@@ -257,15 +257,15 @@ def test_table3_reads_the_logged_numbers_back(evaluated) -> None:
     layout, _ = evaluated
     written = json.loads((layout.evaluation("llama2") / "multiple/results.json").read_text())
     table = build(layout.cfg, layout, "table3", eval_runs(layout))
-    assert table.values.loc["llama2", "python"] == written["results"]["py"]["pass@1"] * 100
-    assert table.values.loc["llama2", "javascript"] == written["results"]["js"]["pass@1"] * 100
+    assert table.values.loc["llama2", "py"] == written["results"]["py"]["pass@1"] * 100
+    assert table.values.loc["llama2", "js"] == written["results"]["js"]["pass@1"] * 100
     assert table.reasons[("llama2", "go")] == "not scored: " + written["results"]["go"]["reason"]
     assert "has no metric eval/multiple/cpp/pass_1" in table.reasons[("llama2", "cpp")]
     assert table.reasons[("llama2", "average")].startswith("average needs every column")
     held = written["results"]["py"]["isolation"]
     lacking = [name for name, value in held.items() if not value]
     if lacking:  # this machine could not isolate fully: the cell says so
-        assert table.unisolated[("llama2", "python")] == f"not isolated: {', '.join(lacking)}"
+        assert table.unisolated[("llama2", "py")] == f"not isolated: {', '.join(lacking)}"
     else:
         assert table.unisolated == {}
 
@@ -282,12 +282,12 @@ def test_table3_marks_a_cell_scored_without_full_isolation(evaluated) -> None:
         table = build(layout.cfg, layout, "table3", eval_runs(layout))
     finally:
         client.set_tag(run.info.run_id, key, saved)
-    assert "not isolated: filesystem" in table.unisolated[("llama2", "javascript")]
+    assert "not isolated: filesystem" in table.unisolated[("llama2", "js")]
     assert ("llama2", "go") not in table.unisolated  # not scored: nothing to mark
     page = markdown(table, "micro")
-    assert "‡" in formatted(table).loc["Llama-2", "javascript"]
+    assert "‡" in formatted(table).loc["Llama-2", "js"]
     assert "‡ Code run without the sandbox's full isolation" in page
-    assert "- Llama-2 / javascript: not isolated: filesystem" in page
+    assert "- Llama-2 / js: not isolated: filesystem" in page
 
 
 def test_paper_configs_need_bigcode_eval(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:

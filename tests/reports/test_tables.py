@@ -9,7 +9,8 @@ import pytest
 
 from configs import tracking
 from configs.layout import Layout
-from reports.render import claims, write_table
+from reports.paper import PAPER_TABLES, as_frame
+from reports.render import claims, long_form, write_table
 from reports.tables import build_all, column_metrics, row_models
 
 
@@ -55,6 +56,18 @@ def test_claims_and_files(micro_cfg, store) -> None:
     md = paths[1].read_text()
     assert "(+" in md and "**" in md and "Missing cells" in md
     assert "Paper (" in md
+
+
+@pytest.mark.parametrize("name", ["sources", "ablation"])
+def test_sources_and_ablation_show_the_paper_beside_ours(micro_cfg, store, name) -> None:
+    (built,) = build_all(micro_cfg, store, [name])
+    paper = as_frame(name)
+    cells = long_form(built).set_index(["row", "column"])["paper"]
+    assert cells.to_dict() == paper.stack().to_dict()
+    assert built.values["bbh"].notna().any()  # ours, from the BBH averages in the store
+    md = write_table(built, store)[1].read_text()
+    assert all(f"{v:.2f}" in md for v in paper.to_numpy().ravel())
+    assert f"Paper ({PAPER_TABLES[name].source}):" in md
 
 
 def test_columns_map_to_their_own_benchmark_by_name(micro_cfg) -> None:
