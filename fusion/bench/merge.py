@@ -20,6 +20,8 @@ import threading
 import time
 from pathlib import Path
 
+from fusion.merge.driver import merge_checkpoints
+
 # method: (models merged, takes the base, params)
 CASES = {
     "linear": (3, False, {}),
@@ -48,8 +50,6 @@ def _anon_kib() -> int:
 
 def _child(root: Path, method: str) -> None:
     """Merge once in this process and print the peak anonymous memory above the start."""
-    from fusion.merge.driver import merge_checkpoints
-
     count, with_base, params = CASES[method]
     start, peak, done = _anon_kib(), [0], threading.Event()
 

@@ -73,13 +73,13 @@ def test_run_eval_logs_exactly_the_written_numbers(layout: Layout) -> None:
 
 
 def test_unknown_task_names_the_nearest(layout: Layout) -> None:
-    with pytest.raises(SuiteError, match="did you mean tiny_arc_easy") as err:
+    with pytest.raises(SuiteError, match="did you mean 'tiny_arc_easy'") as err:
         evaluate(layout.cfg, layout, "llama2", ["commonsense"], ["tiny_arc_esy"])
     assert "\n" not in str(err.value)
     include = tiny_tasks(layout)
     target = layout.model(layout.cfg.models.target)
     with pytest.raises(
-        SuiteError, match="unknown lm-eval task 'tiny_bolq': did you mean tiny_boolq"
+        SuiteError, match="unknown lm-eval task 'tiny_bolq': did you mean 'tiny_boolq'"
     ):
         run_lm_eval(target, ["tiny_bolq"], include, layout.root / "scratch", 1, 1)
 
