@@ -11,6 +11,7 @@ from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
 from reports.figures import read_built, table_figure, training_curves
+from reports.intervals import ItemReader
 from reports.paper import PAPER_TABLES
 from reports.render import write_table
 from reports.summary import report, stage_times
@@ -19,10 +20,10 @@ from reports.tables import build, check_store, require_eval_runs, writing
 
 def render_tables(cfg: SuiteConfig, layout: Layout, names: list[str]) -> None:
     """Each named table beside the paper's numbers, from the eval runs in MLflow."""
-    runs = require_eval_runs(layout)
+    runs, reader = require_eval_runs(layout), ItemReader(layout.tracking_uri)
     with writing(layout.tables):
         for name in names:
-            paths = write_table(build(cfg, layout, name, runs), layout)
+            paths = write_table(build(cfg, layout, name, runs, reader), layout)
             print(f"{name}: {', '.join(str(p) for p in paths)}")
 
 

@@ -15,9 +15,12 @@ import pandas as pd
 
 from configs.layout import Layout
 from reports.paper import PAPER_TABLES, ROW_LABELS, as_frame
+from reports.stats import difference
+from reports.stats import verdict as stats_verdict
 from reports.tables import Built
 
 TRANSPOSED = {"table1", "table2", "table3", "table8"}
+ITEMS_ROW, SEEDS_COLUMN = "n (items)", "seeds"
 GAIN_ROWS = {"llama2_clm", "llama2_kd", "fusellm"}
 # The paper's ordering claims, per table: (better row, worse row); judged on every column.
 CLAIMS: dict[str, list[tuple[str, str]]] = {
@@ -36,70 +39,116 @@ def _fmt(value: float, decimals: int) -> str:
     return "—" if value is None or math.isnan(value) else f"{value:.{decimals}f}"
 
 
+def _interval(built: Built, row: str, col: str, decimals: int) -> str:
+    """`` [low, high]``: the cell's 95% interval; else the spread over seeds (`` ± sd``)."""
+    est = built.stats.estimates.get((row, col)) if built.stats else None
+    if est is not None:
+        return f" [{est.low:.{decimals}f}, {est.high:.{decimals}f}]"
+    sd = built.std(row, col)
+    return "" if math.isnan(sd) else f" ± {sd:.{decimals}f}"
+
+
+def _counts(built: Built) -> tuple[dict[str, str], dict[str, str]]:
+    """Items behind each column's cells (n) and seeds behind each row."""
+    if built.stats is None:
+        return {}, {}
+    n = {
+        c: {e.items for (_, col), e in built.stats.estimates.items() if col == c}
+        for c in built.values.columns
+    }
+    items = {c: "/".join(str(k) for k in sorted(v)) for c, v in n.items() if v}
+    seeds = {r: str(count) for r, (count, _) in built.stats.seeds.items() if count}
+    return items, seeds
+
+
 def formatted(built: Built, bold: tuple[str, str] = ("**", "**")) -> pd.DataFrame:
-    """Display strings: value, gain over the target, best per column in ``bold``."""
+    """Display strings: value with its 95% interval, gain over the target, best per column in
+    ``bold``; a last row gives each column's items (n), a last column each row's seeds."""
     paper = PAPER_TABLES[built.name]
     v = built.values
     best = v.min() if not paper.higher_is_better else v.max()
     out = pd.DataFrame("", index=v.index, columns=v.columns)
     for row in v.index:
         for col in v.columns:
-            x, sd = v.loc[row, col], built.std(row, col)
+            x = v.loc[row, col]
             text = _fmt(x, paper.decimals)
-            if not math.isnan(sd):
-                text += f" ± {sd:.{paper.decimals}f}"
+            if not math.isnan(x):
+                text += _interval(built, row, col, paper.decimals)
             base = v.loc["llama2", col] if "llama2" in v.index else math.nan
             if row in GAIN_ROWS and not math.isnan(x) and not math.isnan(base) and base:
                 text += f" ({(x - base) / abs(base) * 100:+.2f}%)"
             if not math.isnan(x) and x == best[col]:
                 text = f"{bold[0]}{text}{bold[1]}"
             out.loc[row, col] = text + (" ‡" if (row, col) in built.unisolated else "")
+    items, seeds = _counts(built)
+    if items:
+        out.loc[ITEMS_ROW] = [items.get(c, "—") for c in out.columns]
+        out[SEEDS_COLUMN] = [seeds.get(r, "") for r in out.index]
     return out.rename(
         index=lambda r: ROW_LABELS.get(r, r) + (" †" if r in built.departures else "")
     )
 
 
 def claims(built: Built) -> pd.DataFrame:
-    """Each ordering claim of the paper: does it hold in the paper and in this run?
+    """Each ordering claim of the paper, in the paper and in this run.
 
-    With several seeds a reproduced claim "holds" only when the means differ by more than the
-    two standard deviations together; a smaller difference in the claimed direction is
-    "within spread"."""
+    The paper's numbers are single values: the claim "holds" or "fails" on them. Ours is
+    judged from the paired 95% interval of the difference (`reports.stats`): *holds* when it
+    excludes 0 in the paper's direction, *reversed* the other way, else *unresolved*; a
+    trained row seen with one seed is always unresolved, and a cell without per-item scores
+    says why it cannot be judged."""
     paper = PAPER_TABLES[built.name]
-    ours, theirs = built.values, as_frame(built.name)
-    better = (lambda a, b: a > b) if paper.higher_is_better else (lambda a, b: a < b)
+    theirs = as_frame(built.name)
     rows = []
     for hi, lo in CLAIMS[built.name]:
         cols = [paper.average_column] if paper.average_column else list(paper.columns)
         for col in cols:
+            difference, verdict = _judged(built, hi, lo, col, paper.higher_is_better)
             rows.append(
                 {
                     "claim": f"{ROW_LABELS.get(hi, hi)} {'>' if paper.higher_is_better else '<'} "
                     f"{ROW_LABELS.get(lo, lo)}",
                     "column": col,
-                    "paper": _verdict(theirs, hi, lo, col, better),
-                    "reproduced": _verdict(ours, hi, lo, col, better, built),
+                    "paper difference": _paper_difference(theirs, hi, lo, col),
+                    "paper": _paper_verdict(theirs, hi, lo, col, paper.higher_is_better),
+                    "difference [95% CI]": difference,
+                    "reproduced": verdict,
                 }
             )
     return pd.DataFrame(rows)
 
 
-def _verdict(
-    frame: pd.DataFrame, hi: str, lo: str, col: str, better, built: Built | None = None
-) -> str:
+def _paper_difference(frame: pd.DataFrame, hi: str, lo: str, col: str) -> str:
+    if hi not in frame.index or lo not in frame.index:
+        return "—"
+    gap = frame.loc[hi, col] - frame.loc[lo, col]
+    return "—" if math.isnan(gap) else f"{gap:+.2f}"
+
+
+def _paper_verdict(frame: pd.DataFrame, hi: str, lo: str, col: str, higher: bool) -> str:
     if hi not in frame.index or lo not in frame.index:
         return "missing"
     a, b = frame.loc[hi, col], frame.loc[lo, col]
     if math.isnan(a) or math.isnan(b):
         return "missing"
-    if not better(a, b):
-        return "fails"
-    noise = (
-        sum(s for s in (built.std(hi, col), built.std(lo, col)) if not math.isnan(s))
-        if built
-        else 0
-    )
-    return "holds" if abs(a - b) > noise else "within spread"
+    return "holds" if (a > b if higher else a < b) else "fails"
+
+
+def _judged(built: Built, hi: str, lo: str, col: str, higher: bool) -> tuple[str, str]:
+    """(difference with its interval, verdict) of "hi better than lo" in this run."""
+    v = built.values
+    if hi not in v.index or lo not in v.index or v[[col]].loc[[hi, lo]].isna().any().any():
+        return "—", "missing"
+    cells = built.stats
+    if cells is None or (hi, col) not in cells.scores or (lo, col) not in cells.scores:
+        why = (cells.missing.get((hi, col)) or cells.missing.get((lo, col))) if cells else None
+        return f"{v.loc[hi, col] - v.loc[lo, col]:+.2f}", f"unresolved ({why or 'no interval'})"
+    diff = difference(cells.scores[(hi, col)], cells.scores[(lo, col)])
+    known = cells.seeds_known(hi) and cells.seeds_known(lo)
+    verdict = stats_verdict(diff, higher, known)
+    if not known:
+        verdict += " (one seed of a trained model)"
+    return f"{diff.value:+.2f} [{diff.low:+.2f}, {diff.high:+.2f}]", verdict
 
 
 def long_form(built: Built) -> pd.DataFrame:
@@ -180,14 +229,16 @@ def markdown(built: Built, config: str) -> str:
 
 
 def write_table(built: Built, layout: Layout) -> list[Path]:
-    """``<table>.csv``, ``.md`` and ``.tex`` under the config's tables directory."""
+    """``<table>.csv``, ``.md``, ``.tex`` and ``.claims.csv`` (read by report.md's Findings)
+    under the config's tables directory."""
     out = layout.tables
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"{built.name}.{ext}" for ext in ("csv", "md", "tex")]
+    paths = [out / f"{built.name}.{ext}" for ext in ("csv", "md", "tex", "claims.csv")]
     texts = [
         long_form(built).to_csv(index=False),
         markdown(built, layout.cfg.name),
         formatted(built, (r"\textbf{", "}")).to_latex(escape=False),
+        claims(built).assign(table=built.name).to_csv(index=False),
     ]
     for path, text in zip(paths, texts, strict=True):
         tmp = path.with_suffix(path.suffix + ".tmp")

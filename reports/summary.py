@@ -94,12 +94,38 @@ def _tables_section(layout: Layout) -> list[str]:
     return lines
 
 
+def findings(layout: Layout) -> list[str]:
+    """Every ordering claim of the paper: its difference in the paper, ours with its 95%
+    interval, and the verdict (holds / reversed / unresolved, `reports.stats`)."""
+    frames = [
+        pd.read_csv(p, dtype=str, keep_default_na=False)
+        for name in PAPER_TABLES
+        if (p := layout.tables / f"{name}.claims.csv").is_file()
+    ]
+    lines = ["## Findings", ""]
+    if not frames:
+        return [*lines, "_no tables rendered yet: run `make tables`_", ""]
+    claims = pd.concat(frames)[
+        ["table", "claim", "column", "paper difference", "difference [95% CI]", "reproduced"]
+    ].rename(columns={"difference [95% CI]": "ours [95% CI]", "reproduced": "verdict"})
+    lines += [
+        "Each claim of the paper, judged on this run: *holds* when the 95% interval of the "
+        "difference (paired bootstrap over items, with the seeds resampled) excludes 0 in the "
+        "paper's direction, *reversed* when it excludes 0 the other way, else *unresolved*.",
+        "",
+        claims.to_markdown(index=False, disable_numparse=True),
+        "",
+    ]
+    return lines
+
+
 def report(cfg: SuiteConfig, layout: Layout, times: pd.DataFrame) -> str:
-    """The page: tables and figures, training curves, time per stage, config, environment."""
+    """The page: findings, tables and figures, training curves, time per stage, config,
+    environment."""
     curves = layout.tables / "training_curves.png"
     packages = package_versions()
     drifted = packages[packages["locked"] != packages["installed"]]
-    lines = [f"# Reproduction report: {cfg.name}", "", *_tables_section(layout)]
+    lines = [f"# Reproduction report: {cfg.name}", "", *findings(layout), *_tables_section(layout)]
     lines += ["## Training curves", ""]
     lines += [
         f"![training curves]({curves.relative_to(layout.root).as_posix()})"

@@ -28,6 +28,7 @@ from configs.schema import SuiteConfig
 from configs.tracking import metric_key
 from evaluation.code.sandbox import ISOLATION
 from evaluation.suites import SUITES, real_bbh_task
+from reports.intervals import CellStats, ItemReader, cell_stats
 from reports.paper import PAPER_TABLES
 
 TABLE_SUITE = {"table1": "bbh", "table2": "commonsense", "table8": "generation"}
@@ -53,6 +54,7 @@ class Built:
     departures: dict[str, str] = field(default_factory=dict)  # row -> settings unlike the paper's
     items: dict[str, str] = field(default_factory=dict)  # row -> "real" / "tiny" items scored
     unisolated: dict[tuple[str, str], str] = field(default_factory=dict)  # cell -> what lacked
+    stats: CellStats | None = None  # 95% intervals over items and seeds, per cell
 
     def std(self, row: str, column: str) -> float:
         return math.nan if self.spread is None else float(self.spread.loc[row, column])
@@ -194,9 +196,16 @@ def _scale(key: str, value: float) -> float:
     return value * 100 if last.startswith(PERCENT_METRICS) else value
 
 
-def build(cfg: SuiteConfig, layout: Layout, table: str, runs: pd.DataFrame) -> Built:
+def build(
+    cfg: SuiteConfig,
+    layout: Layout,
+    table: str,
+    runs: pd.DataFrame,
+    reader: ItemReader | None = None,
+) -> Built:
     """The reproduced values of ``table`` (rows and columns as in the paper): the mean and the
-    standard deviation over the seeds each cell was measured with."""
+    standard deviation over the seeds each cell was measured with, and each cell's 95%
+    interval over items and seeds (read through ``reader``, shared across tables)."""
     paper = PAPER_TABLES[table]
     values = pd.DataFrame(math.nan, index=list(paper.rows), columns=list(paper.columns))
     spread = values.copy()
@@ -214,7 +223,13 @@ def build(cfg: SuiteConfig, layout: Layout, table: str, runs: pd.DataFrame) -> B
     departures = row_tags(runs, models, paper.rows, "parity.departures", "; ")
     items = row_tags(runs, models, paper.rows, "items", "+")
     unisolated = unisolated_cells(runs, models, values) if table == "table3" else {}
-    return Built(table, values, reasons, spread, departures, items, unisolated)
+    sub = PYTHIA if table == "ensemble_merging" else ""
+
+    def row_runs(row: str) -> pd.DataFrame:
+        return runs if runs.empty else runs_of(runs, sub, models.get(row, row))
+
+    cells = cell_stats(cfg, table, values, row_runs, reader or ItemReader(layout.tracking_uri))
+    return Built(table, values, reasons, spread, departures, items, unisolated, cells)
 
 
 def row_tags(
@@ -305,5 +320,5 @@ def unisolated_cells(
 
 def build_all(cfg: SuiteConfig, layout: Layout, names: list[str] | None = None) -> list[Built]:
     """Every requested table from one read of the MLflow store."""
-    runs = eval_runs(layout)
-    return [build(cfg, layout, n, runs) for n in (names or list(PAPER_TABLES))]
+    runs, reader = eval_runs(layout), ItemReader(layout.tracking_uri)
+    return [build(cfg, layout, n, runs, reader) for n in (names or list(PAPER_TABLES))]

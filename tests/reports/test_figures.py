@@ -118,6 +118,10 @@ def test_cli_writes_tables_figures_and_report(store, monkeypatch, capsys) -> Non
     assert not (store.tables / "table1.png").exists()  # table1 was not rendered
     report = (store.root / "report.md").read_text()
     assert "### table2: " in report and "![table2](tables/table2.png)" in report
+    findings = report.split("## Findings", 1)[1].split("## Tables", 1)[0]
+    assert report.index("## Findings") < report.index("## Tables")
+    assert re.search(r"\| table2 +\| FuseLLM > Llama-2 CLM +\| average +\|", findings)
+    assert "table1" not in findings  # only table2 was rendered
     assert "### table1\n\n_not rendered yet: run `make tables`_" in report
     assert "![training curves](tables/training_curves.png)" in report
     assert "name: micro" in report  # the validated config

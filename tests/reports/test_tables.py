@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import mlflow
+import numpy as np
 import pytest
 
 from configs import tracking
@@ -48,11 +50,13 @@ def test_cells_equal_their_mlflow_metrics(micro_cfg, store) -> None:
 
 def test_claims_and_files(micro_cfg, store) -> None:
     t2 = next(t for t in build_all(micro_cfg, store, ["table2"]))
-    verdicts = claims(t2).set_index("claim")["reproduced"]
-    assert verdicts["FuseLLM > Llama-2 CLM"] == "holds"
-    assert verdicts["Llama-2 CLM > Llama-2"] == "holds"
+    table = claims(t2).set_index("claim")
+    # metrics without per-item samples: a gap in the paper's direction, but no verdict
+    assert table.loc["FuseLLM > Llama-2 CLM", "reproduced"].startswith("unresolved (no per-item")
+    assert table.loc["Llama-2 CLM > Llama-2", "difference [95% CI]"].startswith("+")
+    assert table.loc["FuseLLM > Llama-2 CLM", "paper"] == "holds"
     paths = write_table(t2, store)
-    assert [p.suffix for p in paths] == [".csv", ".md", ".tex"]
+    assert [p.name for p in paths] == [f"table2.{e}" for e in ("csv", "md", "tex", "claims.csv")]
     md = paths[1].read_text()
     assert "(+" in md and "**" in md and "Missing cells" in md
     assert "Paper (" in md
@@ -103,10 +107,57 @@ def test_seeds_give_mean_and_std_and_claims_weigh_the_spread(micro_cfg, tmp_path
     assert t2.values.loc["llama2_clm", "boolq"] == pytest.approx(32.0)
     assert math.isnan(t2.std("llama2", "boolq"))  # one measurement: no spread
     verdicts = claims(t2).set_index("claim")["reproduced"]
-    assert verdicts["FuseLLM > Llama-2 CLM"] == "within spread"  # 36 vs 32, stds 4.6 + 2.8
-    assert verdicts["Llama-2 CLM > Llama-2"] == "holds"  # 32 vs 20
+    # no per-item samples were logged: no interval, so no verdict from the raw gaps
+    assert verdicts["FuseLLM > Llama-2 CLM"].startswith("unresolved (no per-item samples")
+    assert verdicts["Llama-2 CLM > Llama-2"].startswith("unresolved (no per-item samples")
     md = write_table(t2, layout)[1].read_text()
-    assert f"{mean:.2f} ± {std:.2f}" in md
+    assert f"{mean:.2f} ± {std:.2f}" in md  # without items, the seeds' spread is shown
+
+
+def _log_items(layout: Layout, name: str, variant: str, seed: str, scores: dict) -> None:
+    """An eval run as the eval stage writes it: metrics and per-item samples artifacts."""
+    keys = column_metrics(layout.cfg, "table2")
+    with tracking.stage_run(layout, "eval", name):
+        mlflow.set_tags({"variant": variant, "seed": seed})
+        for column, items in scores.items():
+            task = keys[column].split("/")[2]
+            rows = [
+                {"doc_id": i, "filter": "none", "acc": x, "acc_norm": x}
+                for i, x in enumerate(items)
+            ]
+            mlflow.log_text(
+                "".join(json.dumps(r) + "\n" for r in rows),
+                f"eval/commonsense/samples_{task}.jsonl",
+            )
+            metric = "acc" if column == "boolq" else "acc_norm"
+            mlflow.log_metric(keys[column].replace("acc_norm", metric), float(np.mean(items)))
+
+
+def test_cells_carry_item_intervals_and_claims_are_judged_on_paired_differences(
+    micro_cfg, tmp_path
+) -> None:
+    layout = Layout.of(micro_cfg, tmp_path)
+    rows, rng = row_models(micro_cfg), np.random.default_rng(0)
+    columns = [c for c in PAPER_TABLES["table2"].columns if c != "average"]
+    hard = {c: rng.random(60) for c in columns}  # item difficulty, shared by every model
+
+    def answers(skill: float) -> dict:
+        return {c: (hard[c] < skill).astype(float) for c in columns}
+
+    _log_items(layout, rows["llama2"], rows["llama2"], "", answers(0.3))
+    for seed, skill in (("42", 0.5), ("43", 0.52)):  # CLM clearly above the base
+        _log_items(layout, f"clm-seed{seed}", "clm", seed, answers(skill))
+    _log_items(layout, "fusellm", "fusellm", "42", answers(0.9))  # one seed only
+    (t2,) = build_all(micro_cfg, layout, ["table2"])
+    est = t2.stats.estimates[("llama2_clm", "average")]
+    assert est.value == pytest.approx(t2.values.loc["llama2_clm", "average"])
+    assert est.low < est.value < est.high and (est.items, est.seeds) == (300, 2)
+    verdicts = claims(t2).set_index("claim")["reproduced"]
+    assert verdicts["Llama-2 CLM > Llama-2"] == "holds"
+    assert verdicts["FuseLLM > Llama-2 CLM"] == "unresolved (one seed of a trained model)"
+    md = write_table(t2, layout)[1].read_text()
+    assert f"{est.value:.2f} [{est.low:.2f}, {est.high:.2f}]" in md
+    assert "n (items)" in md and "seeds" in md
 
 
 def test_runs_that_depart_from_the_paper_settings_are_flagged(micro_cfg, tmp_path) -> None:

@@ -1,0 +1,219 @@
+"""Per-item scores of a table cell, read back from the eval runs' artifacts in MLflow.
+
+A cell's interval (`reports.stats`) needs what its number averages: the score of every item
+of every task behind it, per seed. The eval stage logs each harness's per-sample records as
+artifacts of the run (``eval/<suite>/samples_<task>.jsonl`` from lm-eval,
+``eval/multiple/samples_<lang>.jsonl`` from MultiPL-E); this module reads them back and lines
+the items up by id, so two models are compared on the same items. A score that is not a mean
+over items (corpus BLEU, pooled perplexity) has no per-item form: its cell gets a reason
+instead of an interval, never a made-up one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from configs.schema import SuiteConfig
+from evaluation.suites import SUITES, real_bbh_task
+from reports.paper import PAPER_TABLES
+from reports.stats import Estimate, Items, estimate
+
+PER_ITEM = {"acc", "acc_norm", "exact_match", "em"}  # metrics that are means over items
+TABLE_SUITE = {"table1": "bbh", "table2": "commonsense", "table8": "generation"}
+SUMMARY_SOURCE = {"bbh": "table1", "cs": "table2", "me": "table3"}
+
+
+@dataclass(frozen=True)
+class Stratum:
+    """One task's items in a cell: where its samples are and which score each item has."""
+
+    suite: str
+    task: str
+    metric: str  # the per-item key of the record ("pass" for MultiPL-E)
+    filter: str  # lm-eval's filter name; "" for MultiPL-E
+
+    @property
+    def artifact(self) -> str:
+        return f"eval/{self.suite}/samples_{self.task}.jsonl"
+
+
+def _benchmark_strata(cfg: SuiteConfig, table: str) -> dict[str, Stratum | str]:
+    """Column -> its stratum, or why it has none, for the harness-scored tables."""
+    suite = TABLE_SUITE[table]
+    out: dict[str, Stratum | str] = {}
+    for b in SUITES[suite]:
+        column = b.paper.lower().replace("-", "_")
+        metric, _, filt = b.metric.partition(",")
+        if cfg.evaluation.backend == "opencompass" and suite == "generation":
+            out[column] = "scored by OpenCompass: no per-item records read"
+        elif metric not in PER_ITEM:
+            out[column] = f"{metric} is not a mean over items: no per-item interval"
+        else:
+            task = b.tiny if cfg.is_tiny else b.lm_eval
+            if cfg.evaluation.items == "real" and suite == "bbh":
+                task = real_bbh_task(b.paper)
+            out[column] = Stratum(suite, task, metric, filt)
+    return out
+
+
+def strata(cfg: SuiteConfig, table: str, column: str) -> list[Stratum] | str:
+    """The strata a cell averages (every task of an average column), or why there are none."""
+    paper = PAPER_TABLES[table]
+    if table == "ensemble_merging":
+        return "perplexity pools tokens over documents: no per-item scores are logged"
+    if table in SUMMARY_SOURCE.values() or table in TABLE_SUITE:
+        if table == "table3":
+            leaves = {c: Stratum("multiple", c, "pass", "") for c in paper.columns}
+        else:
+            leaves = _benchmark_strata(cfg, table)
+        if column != paper.average_column:
+            found = leaves[column]
+            return [found] if isinstance(found, Stratum) else found
+        missing = [why for c, why in leaves.items() if isinstance(why, str)]
+        if missing:
+            return f"average over a column without per-item scores ({missing[0]})"
+        return [s for c, s in leaves.items() if c != paper.average_column]
+    source = SUMMARY_SOURCE[column]  # kd / sources / ablation: suite averages
+    return strata(cfg, source, PAPER_TABLES[source].average_column)
+
+
+def _lm_eval_scores(lines: list[str], stratum: Stratum) -> dict[str, float]:
+    rows = (json.loads(line) for line in lines if line.strip())
+    return {
+        str(r["doc_id"]): float(r[stratum.metric])
+        for r in rows
+        if r.get("filter", "none") == (stratum.filter or "none") and stratum.metric in r
+    }
+
+
+def _multiple_scores(lines: list[str]) -> dict[str, float]:
+    """pass@1 per problem: the share of its samples that passed (unbiased for pass@1)."""
+    passed: dict[str, list[bool]] = {}
+    for line in lines:
+        if line.strip():
+            r = json.loads(line)
+            passed.setdefault(r["problem"], []).append(r["status"] == "passed")
+    return {p: float(np.mean(v)) for p, v in passed.items()}
+
+
+class ItemReader:
+    """Per-item scores of eval runs, read once per (run, artifact).
+
+    A local store's artifacts (the sqlite default keeps them under RUNS) are read in place;
+    another store's are downloaded, without MLflow's progress bars (stderr stays one line on
+    an error)."""
+
+    def __init__(self, tracking_uri: str):
+        self.tracking_uri = tracking_uri
+        self._cache: dict[tuple[str, str], dict[str, float] | None] = {}
+
+    def _path(self, run: pd.Series, artifact: str) -> Path:
+        root = urlparse(str(run["artifact_uri"]))
+        if root.scheme in ("", "file"):
+            return Path(unquote(root.path)) / artifact
+        os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+        return Path(
+            mlflow.artifacts.download_artifacts(
+                run_id=run["run_id"], artifact_path=artifact, tracking_uri=self.tracking_uri
+            )
+        )
+
+    def scores(self, run: pd.Series, stratum: Stratum) -> dict[str, float] | None:
+        """Item id -> score in that run (percent), or None when the run logged no samples."""
+        key = (run["run_id"], stratum.artifact)
+        if key not in self._cache:
+            try:
+                lines = self._path(run, stratum.artifact).read_text().splitlines()
+            except (OSError, mlflow.exceptions.MlflowException):
+                self._cache[key] = None
+            else:
+                parse = _multiple_scores if stratum.suite == "multiple" else None
+                raw = parse(lines) if parse else _lm_eval_scores(lines, stratum)
+                self._cache[key] = {item: 100 * score for item, score in raw.items()} or None
+        return self._cache[key]
+
+
+def cell_items(
+    reader: ItemReader, runs: pd.DataFrame, strata_: list[Stratum]
+) -> tuple[list[Items], str | None]:
+    """Per seed (one eval run each), the items of every stratum in a fixed order.
+
+    Items are the ids every seed scored (seeds of one variant see the same task files);
+    a seed's run without samples makes the cell interval-less, with the reason.
+    """
+    per_run: list[dict[str, dict[str, float]]] = []
+    for _, run in runs.iterrows():
+        found = {}
+        for s in strata_:
+            scores = reader.scores(run, s)
+            if scores is None:
+                return [], f"no per-item samples {s.artifact} in run {run['run_id'][:8]}"
+            found[s.task] = scores
+        per_run.append(found)
+    if not per_run:
+        return [], "no eval run"
+    out: list[Items] = []
+    for found in per_run:
+        ids = {t: sorted(set.intersection(*(set(r[t]) for r in per_run))) for t in found}
+        out.append({t: np.array([found[t][i] for i in ids[t]]) for t in found})
+    return out, None
+
+
+@dataclass(frozen=True)
+class CellStats:
+    """Intervals of a table's cells, the per-item scores behind them (for paired claims), why a
+    cell has none, and per row how many seeds were seen and whether the row is trained."""
+
+    estimates: dict[tuple[str, str], Estimate]
+    scores: dict[tuple[str, str], list[Items]]
+    missing: dict[tuple[str, str], str]
+    seeds: dict[str, tuple[int, bool]]
+
+    def seeds_known(self, row: str) -> bool:
+        """A trained row needs two seeds or more before its training noise counts as seen."""
+        count, trained = self.seeds.get(row, (0, False))
+        return not trained or count >= 2
+
+
+def newest_per_seed(runs: pd.DataFrame) -> pd.DataFrame:
+    """One eval run per seed: the newest (a re-run of the eval replaces the older one)."""
+    if runs.empty:
+        return runs
+    return runs.sort_values("start_time", ascending=False).drop_duplicates("tags.seed")
+
+
+def cell_stats(
+    cfg: SuiteConfig,
+    table: str,
+    values: pd.DataFrame,
+    row_runs: Callable[[str], pd.DataFrame],
+    reader: ItemReader,
+) -> CellStats:
+    """Every valued cell of ``table``: its 95% interval over items and seeds, or why not."""
+    estimates, scores, missing, seeds = {}, {}, {}, {}
+    for row in values.index:
+        runs = newest_per_seed(row_runs(row))
+        seeds[row] = (len(runs), bool(len(runs)) and bool(runs["tags.seed"].iloc[0]))
+        for column in values.columns:
+            if pd.isna(values.loc[row, column]):
+                continue
+            found = strata(cfg, table, column)
+            if isinstance(found, str):
+                missing[(row, column)] = found
+                continue
+            items, why = cell_items(reader, runs, found)
+            if why:
+                missing[(row, column)] = why
+                continue
+            scores[(row, column)] = items
+            estimates[(row, column)] = estimate(items)
+    return CellStats(estimates, scores, missing, seeds)
