@@ -14,9 +14,8 @@ from typing import Literal
 
 from torch import Tensor
 
-from configs.errors import SuiteError
 from fusion.merge import sparsify
-from fusion.merge.task_arithmetic import merge_task_vectors, per_model
+from fusion.merge.task_arithmetic import consensus_majority, merge_task_vectors, per_model
 
 
 def breadcrumbs(
@@ -47,8 +46,7 @@ def breadcrumbs(
     Returns:
         The merged tensor in the dtype of ``tensors[0]``.
     """
-    if consensus not in ("ties", None):
-        raise SuiteError(f"consensus must be 'ties' or None, got {consensus!r}")
+    majority = consensus_majority(consensus)
     densities = per_model(density, len(tensors), "density", 1.0)
     gammas = per_model(gamma, len(tensors), "gamma", 0.01)
     return merge_task_vectors(
@@ -58,5 +56,5 @@ def breadcrumbs(
         normalize=normalize,
         lambda_=lambda_,
         sparsify=lambda d, i: sparsify.outliers(d, densities[i], gammas[i], rescale),
-        majority="sum" if consensus == "ties" else None,
+        majority=majority,
     )

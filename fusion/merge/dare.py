@@ -16,9 +16,8 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from configs.errors import SuiteError
 from fusion.merge import sparsify
-from fusion.merge.task_arithmetic import merge_task_vectors, per_model
+from fusion.merge.task_arithmetic import consensus_majority, merge_task_vectors, per_model
 
 
 def dare(
@@ -53,8 +52,7 @@ def dare(
     Returns:
         The merged tensor in the dtype of ``tensors[0]``.
     """
-    if consensus not in ("ties", None):
-        raise SuiteError(f"consensus must be 'ties' or None, got {consensus!r}")
+    majority = consensus_majority(consensus)
     densities = per_model(density, len(tensors), "density", 1.0)
     generator = torch.Generator().manual_seed(seed)
     return merge_task_vectors(
@@ -64,5 +62,5 @@ def dare(
         normalize=normalize,
         lambda_=lambda_,
         sparsify=lambda delta, i: sparsify.random(delta, densities[i], rescale, generator),
-        majority="sum" if consensus == "ties" else None,
+        majority=majority,
     )

@@ -16,9 +16,8 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from configs.errors import SuiteError
 from fusion.merge import sparsify
-from fusion.merge.task_arithmetic import merge_task_vectors, per_model
+from fusion.merge.task_arithmetic import consensus_majority, merge_task_vectors, per_model
 
 
 def della(
@@ -53,8 +52,7 @@ def della(
     Returns:
         The merged tensor in the dtype of ``tensors[0]``.
     """
-    if consensus not in ("ties", None):
-        raise SuiteError(f"consensus must be 'ties' or None, got {consensus!r}")
+    majority = consensus_majority(consensus)
     densities = per_model(density, len(tensors), "density", 1.0)
     epsilons = per_model(epsilon, len(tensors), "epsilon", 0.15)
     generator = torch.Generator().manual_seed(seed)
@@ -65,5 +63,5 @@ def della(
         normalize=normalize,
         lambda_=lambda_,
         sparsify=lambda d, i: sparsify.magprune(d, densities[i], epsilons[i], rescale, generator),
-        majority="sum" if consensus == "ties" else None,
+        majority=majority,
     )

@@ -58,6 +58,14 @@ def task_arithmetic(
     return merge_task_vectors(tensors, base, weights=weights, normalize=normalize, lambda_=lambda_)
 
 
+def consensus_majority(consensus: str | None) -> Majority | None:
+    """The sign election of a ``consensus`` switch (DARE, DELLA, Breadcrumbs): ``"ties"`` elects
+    by weighted mass, as TIES does; ``None`` is a plain weighted sum."""
+    if consensus not in ("ties", None):
+        raise SuiteError(f"consensus must be 'ties' or None, got {consensus!r}")
+    return "sum" if consensus == "ties" else None
+
+
 def merge_task_vectors(
     tensors: list[Tensor],
     base: Tensor,
