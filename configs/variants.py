@@ -6,11 +6,11 @@ Light enough for ``make plan``, the fuse, train and eval stages and the tables t
 - ``fusellm_<source>``: the target with one source (the #sources table), when there are 2+;
 - ``fusellm_em`` / ``fusellm_mined``: the other vocab mapping (ablation: EM vs MinED);
 - ``fusellm_avgce`` / ``fusellm_mince``: the other fusion function (ablation);
-- ``kd``: the teacher's own top-k as the target distribution (KD baseline);
 - ``fusellm_tail``, ``fusellm_nextfb``, ``fusellm_corrected``: FuseLLM with the corrected
   approximations (a row beyond the paper): the tail-aware target, the next-token fallback,
   both. Each exists when every choice it sets differs from the config's ``fusion.target`` /
-  ``fusion.fallback`` (``reference`` by default), which the other variants follow.
+  ``fusion.fallback`` (``reference`` by default), which the other variants follow;
+- ``kd``: the teacher's own top-k as the target distribution (KD baseline).
 Each is trained once per seed of ``reporting.seeds``; the run with ``training.seed`` keeps the
 variant's name, the others are ``<variant>-seed<s>``.
 """
@@ -73,12 +73,12 @@ def fuse_variants(cfg: SuiteConfig) -> dict[str, Variant]:
     out.append(Variant(f"{MAIN}_{vocab_name}", names, other_vocab, f.method, **choices))
     other_name = f"{MAIN}_{other_method.replace('_', '')}"
     out.append(Variant(other_name, names, f.vocab, other_method, **choices))
-    if cfg.models.teacher:
-        teacher = cfg.models.teacher.name
-        out.append(Variant("kd", (), f.vocab, f.method, teacher=teacher, target=f.target))
     for name, override in CORRECTED.items():
         if all(choices[key] != value for key, value in override.items()):
             out.append(Variant(name, names, f.vocab, f.method, **(choices | override)))
+    if cfg.models.teacher:
+        teacher = cfg.models.teacher.name
+        out.append(Variant("kd", (), f.vocab, f.method, teacher=teacher, target=f.target))
     return {v.name: v for v in out}
 
 
