@@ -91,7 +91,7 @@ def stages(cfg: SuiteConfig, layout: Layout, config_path: str) -> list[Stage]:
     """The ordered stages ``make reproduce`` runs for this config."""
     tokens = corpus_tokens(cfg)
     k = cfg.fusion.topk
-    per_token = 6 * k + 8  # int32 ids + fp16 logits per slot, 8 bytes of per-token overhead
+    per_token = 6 * k + 12  # int32 ids + fp16 logits per slot; input id, fp32 lse, overhead
     disk = None if tokens is None else tokens * per_token
     arg = f"CONFIG={config_path}"
     out: list[Stage] = []

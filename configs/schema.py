@@ -138,9 +138,25 @@ class FusionSection(Section):
     method: Literal["min_ce", "avg_ce"] = "min_ce"
     temperature: float = Field(default=1.0, gt=0)
     reference_rounding: bool = Field(default=True, description="bf16 logits/CE as the reference")
+    # The two approximations of the reference, as named choices (README, "The approximations"):
+    # reference = its renormalized top-k; tail = true top-k probabilities + one tail bucket.
+    target: Literal["reference", "tail"] = "reference"
+    # Target positions without a 1:1 aligned source token: reference = one-hot on the current
+    # token; next_token = on the next token; target = the target's own distribution; none =
+    # no distillation there.
+    fallback: Literal["reference", "next_token", "target", "none"] = "reference"
     batch_size: int = Field(default=4, ge=1)
     shard_blocks: int = Field(default=256, ge=1, description="blocks per Arrow shard")
     num_proc: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _tail_needs_unit_temperature(self) -> FusionSection:
+        if self.target == "tail" and self.temperature != 1.0:
+            raise ValueError(
+                "fusion.target=tail needs fusion.temperature=1.0: the stored log-normalizer "
+                "is that of the untempered logits"
+            )
+        return self
 
 
 class TrainingSection(Section):

@@ -24,6 +24,15 @@ def _fusion(*fields: str) -> Callable[[SuiteConfig], dict[str, Any]]:
     return lambda cfg: {f"fusion.{f}": getattr(cfg.fusion, f) for f in fields}
 
 
+# Bumped when the representation's columns change, so that `make` rebuilds representations
+# made by older code (2: the per-token log-normalizer ``lse`` the tail target needs).
+REPRESENT_FORMAT = 2
+
+
+def _represent(cfg: SuiteConfig) -> dict[str, Any]:
+    return _fusion("block_size", "topk")(cfg) | {"represent_format": REPRESENT_FORMAT}
+
+
 def _section(name: str) -> Callable[[SuiteConfig], dict[str, Any]]:
     return lambda cfg: {name: (s.model_dump() if (s := getattr(cfg, name)) else None)}
 
@@ -50,13 +59,13 @@ def _pythia(cfg: SuiteConfig) -> dict[str, Any]:
 # In pipeline order; the Makefile has one stamped rule per stage (a test checks it).
 STAGES: dict[str, Stage] = {
     "world": Stage("world", None, _world, ("world",)),
-    "represent": Stage(
-        "fusion.represent", "world", _fusion("block_size", "topk"), ("blocks", "represent")
-    ),
+    "represent": Stage("fusion.represent", "world", _represent, ("blocks", "represent")),
     "align": Stage(
         "fusion.align", "represent", _fusion("vocab", "method", "temperature"), ("align",)
     ),
-    "fuse": Stage("fusion.fuse", "align", lambda cfg: {}, ("fuse",)),
+    "fuse": Stage(
+        "fusion.fuse", "align", _fusion("reference_rounding", "target", "fallback"), ("fuse",)
+    ),
     "train": Stage("training.train", "fuse", _section("training"), ("train",)),
     "eval": Stage("evaluation.run_eval", "train", _eval, ("eval",)),
     "pythia": Stage("evaluation.pythia", "world", _pythia, ("pythia",)),

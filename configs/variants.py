@@ -6,6 +6,10 @@ Light enough for ``make plan``, the fuse, train and eval stages and the tables t
 - ``fusellm_<source>``: the target with one source (the #sources table), when there are 2+;
 - ``fusellm_em`` / ``fusellm_mined``: the other vocab mapping (ablation: EM vs MinED);
 - ``fusellm_avgce`` / ``fusellm_mince``: the other fusion function (ablation);
+- ``fusellm_tail``, ``fusellm_nextfb``, ``fusellm_corrected``: FuseLLM with the corrected
+  approximations (a row beyond the paper): the tail-aware target, the next-token fallback,
+  both. Each exists when every choice it sets differs from the config's ``fusion.target`` /
+  ``fusion.fallback`` (``reference`` by default), which the other variants follow;
 - ``kd``: the teacher's own top-k as the target distribution (KD baseline).
 Each is trained once per seed of ``reporting.seeds``; the run with ``training.seed`` keeps the
 variant's name, the others are ``<variant>-seed<s>``.
@@ -20,6 +24,12 @@ from configs.schema import SuiteConfig
 
 CLM = "clm"
 MAIN = "fusellm"  # the paper's FuseLLM; the CLM baseline trains on its blocks
+# FuseLLM with the corrected approximations: the choices each variant overrides.
+CORRECTED: dict[str, dict[str, str]] = {
+    f"{MAIN}_tail": {"target": "tail"},
+    f"{MAIN}_nextfb": {"fallback": "next_token"},
+    f"{MAIN}_corrected": {"target": "tail", "fallback": "next_token"},
+}
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,8 @@ class Variant:
     method: str = "min_ce"
     teacher: str | None = None
     fused: bool = True
+    target: str = "reference"  # fusion.target: renormalized top-k, or top-k + tail bucket
+    fallback: str = "reference"  # fusion.fallback at positions without an aligned token
 
     @property
     def data(self) -> str:
@@ -53,14 +65,20 @@ def fuse_variants(cfg: SuiteConfig) -> dict[str, Variant]:
     names = tuple(s.name for s in cfg.models.sources)
     other_vocab = "exact" if f.vocab == "mined" else "mined"
     other_method = "avg_ce" if f.method == "min_ce" else "min_ce"
-    out = [Variant(MAIN, names, f.vocab, f.method)]
+    choices = {"target": f.target, "fallback": f.fallback}
+    out = [Variant(MAIN, names, f.vocab, f.method, **choices)]
     if len(names) > 1:
-        out += [Variant(f"{MAIN}_{s}", (s,), f.vocab, f.method) for s in names]
+        out += [Variant(f"{MAIN}_{s}", (s,), f.vocab, f.method, **choices) for s in names]
     vocab_name = "em" if other_vocab == "exact" else "mined"
-    out.append(Variant(f"{MAIN}_{vocab_name}", names, other_vocab, f.method))
-    out.append(Variant(f"{MAIN}_{other_method.replace('_', '')}", names, f.vocab, other_method))
+    out.append(Variant(f"{MAIN}_{vocab_name}", names, other_vocab, f.method, **choices))
+    other_name = f"{MAIN}_{other_method.replace('_', '')}"
+    out.append(Variant(other_name, names, f.vocab, other_method, **choices))
+    for name, override in CORRECTED.items():
+        if all(choices[key] != value for key, value in override.items()):
+            out.append(Variant(name, names, f.vocab, f.method, **(choices | override)))
     if cfg.models.teacher:
-        out.append(Variant("kd", (), f.vocab, f.method, teacher=cfg.models.teacher.name))
+        teacher = cfg.models.teacher.name
+        out.append(Variant("kd", (), f.vocab, f.method, teacher=teacher, target=f.target))
     return {v.name: v for v in out}
 
 

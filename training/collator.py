@@ -7,7 +7,10 @@ datasets' storage format: flat ``target_ids`` / ``target_probs`` plus ``target_l
 per position, :mod:`fusion.ragged`). Batches are right-padded; the ragged targets become
 dense ``(B, T, K)`` arrays whose padding entries have id 0 and probability 0, which the
 sparse losses treat as absent. Flattening is vectorised with numpy (lengths + repeat/cumsum
-indexing): per-position Python loops would dominate data loading at T=2048.
+indexing): per-position Python loops would dominate data loading at T=2048. Two optional
+per-position features of fused data (:data:`POSITION_FEATURES`) become ``(B, T)`` arrays:
+``target_tail`` (the tail bucket's mass, ``fusion.target: tail``) and ``distill_mask``
+(false where no distillation takes place, ``fusion.fallback: none``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ import numpy as np
 import torch
 
 IGNORE_INDEX = -100
+# Optional per-position features: dtype and the value of a feature that lacks the key (no
+# tail mass; distilled everywhere). Padding positions get 0 / False.
+POSITION_FEATURES: dict[str, tuple[type, float | bool]] = {
+    "target_tail": (np.float32, 0.0),
+    "distill_mask": (np.bool_, True),
+}
 
 
 def _flatten_ragged(rows: Any, dtype: type) -> tuple[np.ndarray, np.ndarray]:
@@ -77,6 +86,19 @@ def _ragged_coordinates(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pos, slot
 
 
+def _pad_positions(features: Sequence[Mapping[str, Any]], key: str, seq_len: int) -> np.ndarray:
+    """``(B, T)`` array of the per-position feature ``key`` (see :data:`POSITION_FEATURES`)."""
+    dtype, missing = POSITION_FEATURES[key]
+    out = np.zeros((len(features), seq_len), dtype=dtype)
+    for i, feature in enumerate(features):
+        n = len(feature["input_ids"])
+        values = np.asarray(feature.get(key, np.full(n, missing)), dtype=dtype)
+        if values.shape != (n,):
+            raise ValueError(f"{key} needs one value per input position ({values.shape} for {n})")
+        out[i, :n] = values
+    return out
+
+
 @dataclass
 class SparseTargetCollator:
     """Pad ``input_ids`` and ragged top-k targets of a list of features into tensors.
@@ -104,7 +126,8 @@ class SparseTargetCollator:
         Returns:
             ``input_ids``, ``attention_mask``, ``labels`` (``IGNORE_INDEX`` where the mask is
             0): ``(B, T)`` int64; if any feature has targets, also ``target_ids`` ``(B, T, K)``
-            int64 and ``target_probs`` ``(B, T, K)`` float32.
+            int64 and ``target_probs`` ``(B, T, K)`` float32; ``target_tail`` ``(B, T)``
+            float32 / ``distill_mask`` ``(B, T)`` bool if any feature has them.
         """
         seq_len = self._padded_length(features)
         input_ids = np.full((len(features), seq_len), self.pad_token_id, dtype=np.int64)
@@ -117,6 +140,9 @@ class SparseTargetCollator:
         batch = {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
         if any("target_ids" in feature for feature in features):
             batch["target_ids"], batch["target_probs"] = self._pad_targets(features, seq_len)
+        for key in POSITION_FEATURES:
+            if any(key in feature for feature in features):
+                batch[key] = _pad_positions(features, key, seq_len)
         return {key: torch.from_numpy(value) for key, value in batch.items()}
 
     def _padded_length(self, features: Sequence[Mapping[str, Any]]) -> int:

@@ -236,6 +236,170 @@ def sparse_distill_kl(
     return ce + neg_entropy
 
 
+def _tail_log_mass(log_q: torch.Tensor, ids: torch.Tensor, listed: torch.Tensor) -> torch.Tensor:
+    """``log Σ_{j not listed} q_j`` per row, stably: a logsumexp of ``log_q`` with the listed
+    ids set to −inf (in place), never ``log(1 − Σ q_listed)``, which cancels to log 0 when
+    the student puts nearly all its mass on the listed ids.
+
+    Args:
+        log_q: ``(t, V)`` log-probabilities, overwritten.
+        ids: ``(t, K)`` int64; ``listed``: ``(t, K)`` bool, false for padding entries (whose
+            ids stay in the tail, even when a listed entry shares the id).
+
+    Returns:
+        ``(t,)`` log tail mass (−inf where every id is listed).
+    """
+    inf = torch.tensor(float("inf"), dtype=log_q.dtype, device=log_q.device)
+    log_q.scatter_reduce_(-1, ids, torch.where(listed, -inf, inf), reduce="amin")
+    return torch.logsumexp(log_q, dim=-1)
+
+
+def _tail_ce_value(
+    logits: torch.Tensor,
+    ids: torch.Tensor,
+    weights: torch.Tensor,
+    tail_weights: torch.Tensor,
+    listed: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``−Σ w·log q[ids] − Σ w_tail·log q_tail`` chunk by chunk, and the ``(B, T)`` log tail
+    masses (saved for the backward). Shapes as in :class:`_SparseTailCE`."""
+    workspace = _workspace(logits, weights.dtype)  # (rows, V)
+    log_tail = torch.empty(logits.shape[:2], dtype=weights.dtype, device=logits.device)
+    parts = []
+    for b, ts in _row_chunks(logits):
+        chunk = _in_compute_dtype(logits[b, ts], workspace)  # (t, V)
+        log_q = torch.log_softmax(chunk, dim=-1, out=workspace[: chunk.shape[0]])  # (t, V)
+        listed_part = (weights[b, ts] * log_q.gather(-1, ids[b, ts])).sum()
+        log_tail[b, ts] = _tail_log_mass(log_q, ids[b, ts], listed[b, ts])  # (t,)
+        tail = torch.where(tail_weights[b, ts] != 0, tail_weights[b, ts] * log_tail[b, ts], 0.0)
+        parts.append(listed_part + tail.sum())
+    return -torch.stack(parts).sum(), log_tail
+
+
+def _tail_ce_grad(
+    logits: torch.Tensor,
+    ids: torch.Tensor,
+    weights: torch.Tensor,
+    tail_weights: torch.Tensor,
+    listed: torch.Tensor,
+    log_tail: torch.Tensor,
+) -> torch.Tensor:
+    """``q·(Σw + w_tail) − scatter(w) − w_tail·q/q_tail`` on the unlisted ids, per chunk.
+
+    The tail term's gradient is ``w_tail·(q − [j unlisted]·q_j/q_tail)``; ``q_j/q_tail`` is
+    computed as ``exp(log q_j − log q_tail)`` (≤ 1 on the unlisted ids, clamped elsewhere
+    before the listed ids are zeroed), so no row overflows however small its tail.
+    """
+    grad = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device)  # (B, T, V)
+    workspace, spare = _workspace(logits, weights.dtype), _workspace(logits, weights.dtype)
+    row_weight = weights.sum(-1, keepdim=True) + tail_weights.unsqueeze(-1)  # (B, T, 1)
+    shift = torch.where(tail_weights != 0, log_tail, 0.0).unsqueeze(-1)  # (B, T, 1)
+    unlisted = (~listed).to(weights.dtype)  # (B, T, K): 0 zeroes a listed id's tail term
+    for b, ts in _row_chunks(logits):
+        chunk = _in_compute_dtype(logits[b, ts], workspace)  # (t, V)
+        log_q = torch.log_softmax(chunk, dim=-1, out=workspace[: chunk.shape[0]])  # (t, V)
+        tail = torch.sub(log_q, shift[b, ts], out=spare[: chunk.shape[0]]).clamp_(max=0.0)
+        tail.exp_().mul_(tail_weights[b, ts].unsqueeze(-1))
+        tail.scatter_reduce_(-1, ids[b, ts], unlisted[b, ts], reduce="prod")
+        buf = log_q.exp_().mul_(row_weight[b, ts]).sub_(tail)
+        buf.scatter_add_(-1, ids[b, ts], weights[b, ts].neg())
+        grad[b, ts].copy_(buf)
+    return grad
+
+
+class _SparseTailCE(torch.autograd.Function):
+    """``−Σ w[b,t,k]·log q[b,t,ids] − Σ w_tail[b,t]·log Σ_{j unlisted} q[b,t,j]``.
+
+    ``weights`` ``(B, T, K)`` and ``tail_weights`` ``(B, T)`` fold in the mask and the
+    1/denominator; ``listed`` ``(B, T, K)`` marks the entries that are part of the listed set
+    (not padding). Saves the inputs and the ``(B, T)`` log tail masses.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: torch.autograd.function.FunctionCtx,
+        logits: torch.Tensor,
+        ids: torch.Tensor,
+        weights: torch.Tensor,
+        tail_weights: torch.Tensor,
+        listed: torch.Tensor,
+    ) -> torch.Tensor:
+        value, log_tail = _tail_ce_value(logits, ids, weights, tail_weights, listed)
+        ctx.save_for_backward(logits, ids, weights, tail_weights, listed, log_tail)
+        return value
+
+    @staticmethod
+    def backward(
+        ctx: torch.autograd.function.FunctionCtx, grad_out: torch.Tensor
+    ) -> tuple[torch.Tensor, None, None, None, None]:
+        logits, ids, weights, tail_weights, listed, log_tail = ctx.saved_tensors
+        grad = _tail_ce_grad(
+            logits, ids, weights * grad_out, tail_weights * grad_out, listed, log_tail
+        )
+        return grad, None, None, None, None
+
+
+def _check_tail(logits: torch.Tensor, target_tail: torch.Tensor) -> None:
+    if target_tail.shape != logits.shape[:2]:
+        raise ValueError(
+            f"target_tail must be {tuple(logits.shape[:2])}, got {tuple(target_tail.shape)}"
+        )
+
+
+def sparse_tail_ce(
+    logits: torch.Tensor,
+    target_ids: torch.Tensor,
+    target_probs: torch.Tensor,
+    target_tail: torch.Tensor,
+    mask: torch.Tensor,
+) -> torch.Tensor:
+    """Masked-mean CE to a sparse target with a tail bucket (``fusion.target: tail``):
+    ``−Σ_k p_k·log q[id_k] − r·log(1 − Σ_k q[id_k])``.
+
+    The top-k carry their true probabilities and ``r = 1 − Σ_k p_k`` is the teacher's mass on
+    every other token, one bucket whose student probability is the student's mass outside the
+    listed ids (computed stably, :func:`_tail_log_mass`). Exact for the bucketed distribution,
+    where the renormalized target (:func:`sparse_distill_ce`) scales the top-k up to 1 and
+    teaches the student to give every other token 0. Value and gradient equal the dense form
+    to fp32 rounding; nothing of size B×T×V is allocated but the gradient.
+
+    Args:
+        logits: ``(B, T, V)`` student logits, any float dtype.
+        target_ids: ``(B, T, K)`` int ids, distinct among entries with ``p > 0``.
+        target_probs: ``(B, T, K)`` true probabilities; entries with ``p = 0`` (padding) are
+            not listed: their ids belong to the tail.
+        target_tail: ``(B, T)`` tail mass ``r``.
+        mask: ``(B, T)`` positions to average over.
+
+    Returns:
+        Scalar fp32 (fp64 for fp64 logits) loss.
+    """
+    _check_shapes(logits, target_ids, target_probs, mask)
+    _check_tail(logits, target_tail)
+    dtype = _compute_dtype(logits.dtype)
+    weights = _masked_weights(target_probs, mask, dtype)  # (B, T, K)
+    tail_weights = _masked_weights(target_tail.unsqueeze(-1), mask, dtype).squeeze(-1)  # (B, T)
+    listed = target_probs > 0  # (B, T, K)
+    return _SparseTailCE.apply(logits, target_ids.long(), weights, tail_weights, listed)
+
+
+def sparse_tail_kl(
+    logits: torch.Tensor,
+    target_ids: torch.Tensor,
+    target_probs: torch.Tensor,
+    target_tail: torch.Tensor,
+    mask: torch.Tensor,
+) -> torch.Tensor:
+    """Masked-mean KL of the bucketed distributions: :func:`sparse_tail_ce` minus the entropy
+    of ``(p_1..p_K, r)`` (a constant, so the gradient is the CE's). Arguments as there."""
+    ce = sparse_tail_ce(logits, target_ids, target_probs, target_tail, mask)
+    weights = _masked_weights(target_probs, mask, ce.dtype)  # (B, T, K)
+    tail_weights = _masked_weights(target_tail.unsqueeze(-1), mask, ce.dtype)  # (B, T, 1)
+    neg_entropy = torch.xlogy(weights, target_probs.to(ce.dtype)).sum()
+    neg_entropy = neg_entropy + torch.xlogy(tail_weights, target_tail.to(ce.dtype)[..., None]).sum()
+    return ce + neg_entropy
+
+
 def dense_distill_ce(
     logits: torch.Tensor,
     target_ids: torch.Tensor,
@@ -292,6 +456,8 @@ def combined_loss(clm: torch.Tensor, distill: torch.Tensor, lam: float) -> torch
 DistillLoss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 DISTILL_LOSSES: dict[str, DistillLoss] = {"ce": sparse_distill_ce, "kl": sparse_distill_kl}
+# training.distill_loss for targets with a tail bucket (fusion.target: tail).
+TAIL_LOSSES: dict[str, Callable[..., torch.Tensor]] = {"ce": sparse_tail_ce, "kl": sparse_tail_kl}
 
 
 def joint_targets(

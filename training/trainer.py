@@ -6,7 +6,9 @@ Fusion (λ = 0.9, fused targets), KD (λ = 0.9, the teacher's top-k) and the CLM
 of the objective are cross-entropies of the same logits to sparse targets, so the gradient
 comes from one joint target (:func:`training.losses.joint_targets`): one softmax pass and one
 B×T×V gradient instead of two of each, which is most of what separates a fusion step from a
-CLM step.
+CLM step. Targets with a tail bucket (``target_tail``, ``fusion.target: tail``) take the two
+parts' own gradients instead: the CLM label must not join the listed ids whose complement is
+the tail. ``distill_mask`` (``fusion.fallback: none``) removes positions from distillation.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from transformers import Trainer
 
 from training.losses import (
     DISTILL_LOSSES,
+    TAIL_LOSSES,
     clm_loss,
     combined_loss,
     joint_targets,
@@ -42,6 +45,7 @@ class FusionTrainer(Trainer):
         super().__init__(*args, **kwargs)
         self.clm_weight = clm_weight
         self.distill = DISTILL_LOSSES[distill_loss]
+        self.tail_distill = TAIL_LOSSES[distill_loss]
         # Our loss is a per-micro-batch mean (as in the reference trainer), not a sum over
         # num_items_in_batch: let the Trainer divide it by the accumulation steps.
         self.model_accepts_loss_kwargs = False
@@ -63,14 +67,20 @@ class FusionTrainer(Trainer):
         self._interval_start = self._interval_start or time.perf_counter()
         target_ids = inputs.pop("target_ids", None)
         target_probs = inputs.pop("target_probs", None)
+        target_tail = inputs.pop("target_tail", None)
+        distill_mask = inputs.pop("distill_mask", None)
         labels, mask = inputs.pop("labels"), inputs["attention_mask"]
         outputs = model(**inputs)  # no labels: the model's own loss would be wasted work
         if target_ids is None:
             loss = clm = clm_loss(outputs.logits, labels)
             distill = None
         else:
-            parts = (outputs.logits, labels, target_ids, target_probs, mask)
-            loss, clm, distill = self._combined(*parts)
+            distilled = mask.bool() if distill_mask is None else mask.bool() & distill_mask
+            parts = (outputs.logits, labels, target_ids, target_probs, distilled)
+            if target_tail is None:
+                loss, clm, distill = self._combined(*parts)
+            else:
+                loss, clm, distill = self._combined_tail(*parts, target_tail)
         if model.training:
             self._accumulate(clm, distill, mask)
         return (loss, outputs) if return_outputs else loss
@@ -96,6 +106,20 @@ class FusionTrainer(Trainer):
             distill = self.distill(logits, target_ids, target_probs, mask)
         exact = combined_loss(clm, distill, self.clm_weight)
         return loss + (exact - loss).detach(), clm, distill
+
+    def _combined_tail(
+        self,
+        logits: torch.Tensor,
+        labels: torch.Tensor,
+        target_ids: torch.Tensor,
+        target_probs: torch.Tensor,
+        mask: torch.Tensor,
+        target_tail: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The objective to a target with a tail bucket, and its two parts."""
+        clm = clm_loss(logits, labels)
+        distill = self.tail_distill(logits, target_ids, target_probs, target_tail, mask)
+        return combined_loss(clm, distill, self.clm_weight), clm.detach(), distill.detach()
 
     def _accumulate(
         self, clm: torch.Tensor, distill: torch.Tensor | None, mask: torch.Tensor

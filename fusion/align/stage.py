@@ -3,7 +3,11 @@
 Reads the target's and the source's representations, builds the vocabulary map once
 (MinED, or EM) and one :class:`Aligner` (what :func:`fusion.align.align_topk` uses), aligns
 every block through ``datasets.map(num_proc=fusion.num_proc)`` and stores per target position
-the aligned ids and logits (flat + lengths, see :mod:`fusion.ragged`) with the source's block CE.
+the aligned ids and logits (flat + lengths, see :mod:`fusion.ragged`) with the source's block CE,
+whether a source token matched there (``aligned_matched``; else the row is the reference's
+one-hot fallback) and the matched source position's log-normalizer (``aligned_lse``, 0 where
+none matched): what ``fusion.fallback`` and ``fusion.target`` need, so neither changes this
+stage's output.
 Usage: ``python -m fusion.align --config configs/tiny.yaml [--source NAME]``.
 """
 
@@ -15,6 +19,8 @@ import tempfile
 from pathlib import Path
 
 import mlflow
+import numpy as np
+import pyarrow.compute as pc
 from datasets import Dataset, Features, Sequence, Value, load_from_disk
 from transformers import AutoTokenizer
 
@@ -35,6 +41,8 @@ ALIGNED = Features(
         "aligned_ids": Sequence(Value("int32")),
         "aligned_logits": Sequence(Value("float32")),
         "aligned_len": Sequence(Value("int32")),
+        "aligned_matched": Sequence(Value("bool")),
+        "aligned_lse": Sequence(Value("float32")),
     }
 )
 
@@ -86,15 +94,20 @@ def align_source(cfg: SuiteConfig, layout: Layout, spec: ModelSpec, vocab: str) 
     aligner = Aligner(base_tok, blend_tok, vocab, mapping)  # built once for every block
 
     def align_block(row: dict) -> dict:
-        ids, logits = aligner.align(
-            row["base_ids"],
-            row["input_ids"],
-            rows_of(row["topk_ids"], k),
-            rows_of(row["topk_logits"], k),
+        matched = aligner.match(row["base_ids"], row["input_ids"])
+        ids, logits = aligner.take(
+            row["base_ids"], matched, rows_of(row["topk_ids"], k), rows_of(row["topk_logits"], k)
         )
         flat_ids, lengths = flatten(ids, "int32")
         flat_logits, _ = flatten(logits, "float32")
-        return {"aligned_ids": flat_ids, "aligned_logits": flat_logits, "aligned_len": lengths}
+        lse = np.where(matched >= 0, np.asarray(row["lse"], np.float32)[matched], 0.0)
+        return {
+            "aligned_ids": flat_ids,
+            "aligned_logits": flat_logits,
+            "aligned_len": lengths,
+            "aligned_matched": matched >= 0,
+            "aligned_lse": lse.astype(np.float32),
+        }
 
     scratch = Path(tempfile.mkdtemp(dir=layout.root, prefix=".align-cache-"))
     try:
@@ -103,11 +116,12 @@ def align_source(cfg: SuiteConfig, layout: Layout, spec: ModelSpec, vocab: str) 
             align_block,
             num_proc=cfg.fusion.num_proc,
             features=ALIGNED,
-            remove_columns=["input_ids", "topk_ids", "topk_logits", "base_ids"],
+            remove_columns=["input_ids", "topk_ids", "topk_logits", "lse", "base_ids"],
             cache_file_name=str(scratch / "aligned.arrow"),
             new_fingerprint=f"align-{spec.name}-{vocab}",
             desc=f"align {spec.name} ({vocab})",
         )
+        stats["fallback_share"] = fallback_share(aligned)
         with atomic_dir(out) as tmp:
             aligned.save_to_disk(str(tmp))
             (tmp / "meta.json").write_text(
@@ -124,6 +138,13 @@ def align_source(cfg: SuiteConfig, layout: Layout, spec: ModelSpec, vocab: str) 
         if mapping is not None:
             mlflow.log_artifact(str(out / "vocab_map.json"))
     return out
+
+
+def fallback_share(aligned: Dataset) -> float:
+    """Share of target positions without a matched source token (the fallback's positions)."""
+    matched = pc.list_flatten(aligned.data.table["aligned_matched"])
+    share = pc.mean(matched.cast("float64")).as_py()
+    return 0.0 if share is None else 1.0 - share
 
 
 def load_alignment(layout: Layout, source: str, vocab: str) -> Dataset:

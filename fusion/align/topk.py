@@ -116,6 +116,44 @@ class Aligner:
         spans = list(pairwise(bounds))
         return [flat_ids[a:b] for a, b in spans], [flat_logits[a:b] for a, b in spans]
 
+    def match(self, base_ids: Sequence[int], blend_ids: Sequence[int]) -> np.ndarray:
+        """Per base position, the blend position whose top-k it takes, or -1: the positions
+        where the reference falls back to a one-hot (no single DTW partner, or one whose token
+        disagrees), which ``fusion.fallback`` may treat otherwise."""
+        base_arr = np.asarray(base_ids, dtype=np.int64).reshape(-1)
+        blend_arr = np.asarray(blend_ids, dtype=np.int64).reshape(-1)
+        partner = self.partners(base_arr, blend_arr)
+        blend_list, tokens = blend_arr.tolist(), self.base.tokens
+        for i, (base_id, j) in enumerate(zip(base_arr.tolist(), partner.tolist(), strict=True)):
+            token = tokens[base_id] if base_id < len(tokens) else None
+            if j >= 0 and not self._matches(i, token, blend_list[j]):
+                partner[i] = -1
+        return partner
+
+    def take(
+        self,
+        base_ids: Sequence[int],
+        matched: np.ndarray,
+        blend_topk_ids: Sequence[Sequence[int]],
+        blend_topk_logits: Sequence[Sequence[float]],
+    ) -> Aligned:
+        """The matched blend rows' top-k in base ids, the one-hot ``[base_id]`` / ``[1.0]``
+        elsewhere (``matched`` from :meth:`match`)."""
+        rows_ids, rows_logits = self.transfer(
+            _matrix(blend_topk_ids, np.int64, -1), _matrix(blend_topk_logits, np.float64, 0.0)
+        )
+        out_ids: list[list[int]] = []
+        out_logits: list[list[float]] = []
+        base_list = np.asarray(base_ids, dtype=np.int64).reshape(-1).tolist()
+        for base_id, j in zip(base_list, matched.tolist(), strict=True):
+            if j >= 0:
+                out_ids.append(list(rows_ids[j]))  # a blend row may serve several positions
+                out_logits.append(list(rows_logits[j]))
+            else:
+                out_ids.append([base_id])
+                out_logits.append([1.0])
+        return out_ids, out_logits
+
     def align(
         self,
         base_ids: Sequence[int],
@@ -124,25 +162,8 @@ class Aligner:
         blend_topk_logits: Sequence[Sequence[float]],
     ) -> Aligned:
         """Aligned top-k ids and logits, one list per base position (logits passed through)."""
-        base_arr = np.asarray(base_ids, dtype=np.int64).reshape(-1)
-        blend_arr = np.asarray(blend_ids, dtype=np.int64).reshape(-1)
-        partner = self.partners(base_arr, blend_arr).tolist()
-        blend_list = blend_arr.tolist()
-        rows_ids, rows_logits = self.transfer(
-            _matrix(blend_topk_ids, np.int64, -1), _matrix(blend_topk_logits, np.float64, 0.0)
-        )
-        out_ids: list[list[int]] = []
-        out_logits: list[list[float]] = []
-        tokens = self.base.tokens
-        for i, (base_id, j) in enumerate(zip(base_arr.tolist(), partner, strict=True)):
-            token = tokens[base_id] if base_id < len(tokens) else None
-            if j >= 0 and self._matches(i, token, blend_list[j]):
-                out_ids.append(list(rows_ids[j]))  # a blend row may serve several positions
-                out_logits.append(list(rows_logits[j]))
-            else:
-                out_ids.append([base_id])
-                out_logits.append([1.0])
-        return out_ids, out_logits
+        matched = self.match(base_ids, blend_ids)
+        return self.take(base_ids, matched, blend_topk_ids, blend_topk_logits)
 
 
 def _reads_same(

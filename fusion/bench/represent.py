@@ -16,7 +16,7 @@ import torch
 from datasets import Dataset, disable_progress_bars
 from transformers import AutoModelForCausalLM, LlamaConfig
 
-from fusion.represent import FEATURES, represent_batch
+from fusion.represent import COLUMNS, FEATURES, represent_batch
 
 
 def bench_represent(
@@ -40,9 +40,7 @@ def bench_represent(
         r for i in range(0, blocks, batch) for r in represent_batch(model, seqs[i : i + batch], k)
     ]
     seconds = time.perf_counter() - start
-    columns = {
-        key: [r[key] for r in rows] for key in ("input_ids", "topk_ids", "topk_logits", "ce")
-    }
+    columns = {key: [r[key] for r in rows] for key in COLUMNS}
     ds = Dataset.from_dict({"block_id": list(range(blocks)), **columns}, features=FEATURES)
     with tempfile.TemporaryDirectory() as tmp:
         ds.save_to_disk(tmp)
@@ -56,8 +54,8 @@ def bench_represent(
         {
             "name": f"representation storage (K={k})",
             "bytes_per_token": round(stored / tokens, 2),
-            "budget_6K_plus_8": 6 * k + 8,
-            "ratio_to_budget": round(stored / tokens / (6 * k + 8), 3),
+            "budget_6K_plus_12": 6 * k + 12,
+            "ratio_to_budget": round(stored / tokens / (6 * k + 12), 3),
         },
     ]
 

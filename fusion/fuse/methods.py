@@ -9,6 +9,11 @@ reward (first on ties), AvgCE averages the distributions with ``softmax(rewards)
 
 With ``reference_rounding=False`` everything runs in fp32 instead, which removes the
 reference's bf16 artefacts (probabilities move by ~1% at logits of 8-16, and close CEs tie).
+
+``target="tail"`` (``fusion.target``) takes the candidates' values as log-probabilities over
+the full vocabulary (``logit - lse``, see :mod:`fusion.represent`) and exponentiates them
+without renormalizing: the fused top-k are then true probabilities and ``1 - sum`` is the
+mass of every other token (the tail bucket of :func:`training.losses.sparse_tail_ce`).
 """
 
 from __future__ import annotations
@@ -39,16 +44,21 @@ def _pad(cand_ids: Sequence, cand_logits: Sequence) -> tuple[np.ndarray, np.ndar
 
 
 def candidate_distributions(
-    cand_ids: Sequence, cand_logits: Sequence, temperature: float, dtype: torch.dtype
+    cand_ids: Sequence,
+    cand_logits: Sequence,
+    temperature: float,
+    dtype: torch.dtype,
+    target: str = "reference",
 ) -> tuple[np.ndarray, torch.Tensor]:
     """Per-candidate sparse distributions (ids (C, T, K), probs (C, T, K) in ``dtype``).
 
-    Logits are cast to ``dtype`` *before* the softmax, as the reference does with bf16.
+    Logits are cast to ``dtype`` *before* the softmax, as the reference does with bf16
+    (``target="tail"``: log-probabilities, cast to ``dtype`` before ``exp``).
     Empty source lists take the target's (candidate 0) ids and probabilities.
     """
     ids, logits = _pad(cand_ids, cand_logits)
     scaled = torch.from_numpy(logits).to(dtype) / temperature
-    probs = torch.softmax(scaled, dim=-1)
+    probs = torch.exp(scaled) if target == "tail" else torch.softmax(scaled, dim=-1)
     real = torch.from_numpy(ids != _PAD_ID)
     probs = torch.where(real, probs, torch.zeros((), dtype=dtype))
     empty = ~real.any(dim=-1)  # (C, T)
@@ -78,20 +88,24 @@ def _dtype(reference_rounding: bool) -> torch.dtype:
     return torch.bfloat16 if reference_rounding else torch.float32
 
 
+def min_ce_choice(cand_ce: Sequence[float], reference_rounding: bool = True) -> int:
+    """The candidate MinCE keeps: lowest CE (largest reward); ties after rounding go to the
+    earlier candidate (``torch.argmax`` returns the first)."""
+    return int(torch.argmax(rewards(cand_ce, _dtype(reference_rounding))))
+
+
 def fuse_min_ce(
     cand_ids: Sequence,
     cand_logits: Sequence,
     cand_ce: Sequence[float],
     temperature: float = 1.0,
     reference_rounding: bool = True,
+    target: str = "reference",
 ) -> Fused:
-    """MinCE: the distribution of the candidate with the lowest CE (largest reward).
-
-    Ties after rounding go to the earlier candidate (``torch.argmax`` returns the first).
-    """
+    """MinCE: the distribution of the candidate :func:`min_ce_choice` picks."""
+    chosen = min_ce_choice(cand_ce, reference_rounding)
     dtype = _dtype(reference_rounding)
-    chosen = int(torch.argmax(rewards(cand_ce, dtype)))
-    ids, probs = candidate_distributions(cand_ids, cand_logits, temperature, dtype)
+    ids, probs = candidate_distributions(cand_ids, cand_logits, temperature, dtype, target)
     return _rows(ids[chosen], probs[chosen])
 
 
@@ -101,6 +115,7 @@ def fuse_avg_ce(
     cand_ce: Sequence[float],
     temperature: float = 1.0,
     reference_rounding: bool = True,
+    target: str = "reference",
 ) -> Fused:
     """AvgCE: ``sum_c softmax(rewards)_c * dist_c`` over the union of the candidates' ids.
 
@@ -109,7 +124,7 @@ def fuse_avg_ce(
     """
     dtype = _dtype(reference_rounding)
     weights = torch.softmax(rewards(cand_ce, dtype), dim=0)
-    ids, probs = candidate_distributions(cand_ids, cand_logits, temperature, dtype)
+    ids, probs = candidate_distributions(cand_ids, cand_logits, temperature, dtype, target)
     n_cand, n_pos, _ = ids.shape
     real = ids != _PAD_ID
     stride = int(ids[real].max(initial=-1)) + 1
@@ -135,6 +150,17 @@ def _split(positions: np.ndarray, ids: np.ndarray, values: torch.Tensor, n_pos: 
 
 FusionFunction = Callable[..., Fused]
 FUSION_FUNCTIONS: dict[str, FusionFunction] = {"min_ce": fuse_min_ce, "avg_ce": fuse_avg_ce}
+TARGETS = ("reference", "tail")  # fusion.target
+
+
+def contributors(
+    cand_ce: Sequence[float], method: str, reference_rounding: bool = True
+) -> list[int]:
+    """Candidates whose distributions enter the fused one: MinCE's choice, or every candidate
+    (AvgCE's softmax weights are all positive)."""
+    if method == "min_ce":
+        return [min_ce_choice(cand_ce, reference_rounding)]
+    return list(range(len(cand_ce)))
 
 
 def fuse_topk(
@@ -144,16 +170,23 @@ def fuse_topk(
     method: str = "min_ce",
     temperature: float = 1.0,
     reference_rounding: bool = True,
+    target: str = "reference",
 ) -> Fused:
     """Fused target distribution per position: ids ascending with their probabilities.
 
     ``cand_ids[c][t]`` / ``cand_logits[c][t]``: candidate c's aligned top-k at target
     position t (c = 0: the target's own); ``cand_ce[c]``: its sequence CE. ``method`` is a
     key of :data:`FUSION_FUNCTIONS`; ``reference_rounding=False`` computes in fp32.
+    ``target="tail"``: the values are log-probabilities and the result is not renormalized
+    (its per-position sums are the top-k masses; needs ``temperature=1``).
     """
     if method not in FUSION_FUNCTIONS:
         raise ValueError(f"method must be one of {sorted(FUSION_FUNCTIONS)}, got {method!r}")
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+    if target == "tail" and temperature != 1.0:
+        raise ValueError("target='tail' needs temperature=1: log-probabilities are untempered")
     if len(cand_ids) != len(cand_ce) or len(cand_logits) != len(cand_ce):
         raise ValueError("cand_ids, cand_logits and cand_ce need one entry per candidate")
     fuse = FUSION_FUNCTIONS[method]
-    return fuse(cand_ids, cand_logits, cand_ce, temperature, reference_rounding)
+    return fuse(cand_ids, cand_logits, cand_ce, temperature, reference_rounding, target)

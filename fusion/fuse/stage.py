@@ -3,8 +3,12 @@
 Candidate 0 is the target's own top-k (the reference's "ref model"), then each aligned
 source of the variant (:mod:`configs.variants`); :func:`fusion.fuse.fuse_topk` picks or mixes
 them per block. The KD variant's only candidate is the teacher's own top-k (same tokenizer,
-so no alignment). Output columns: ``block_id``, ``input_ids`` (target tokens),
-``target_ids`` / ``target_probs`` (flat) and ``target_len`` (entries per position).
+so no alignment). The variant's ``target`` and ``fallback`` choices shape each candidate's rows
+(:mod:`fusion.fuse.candidates`). Output columns: ``block_id``, ``input_ids`` (target tokens),
+``target_ids`` / ``target_probs`` (flat), ``target_len`` (entries per position) and
+``fallbacks`` (positions whose fused distribution drew on a fallback row); with
+``target=tail`` also ``target_tail`` (per position the mass outside the listed ids), with
+``fallback=none`` also ``distill_mask`` (false where no distillation takes place).
 Usage: ``python -m fusion.fuse --config configs/tiny.yaml [--variant NAME]``.
 """
 
@@ -16,6 +20,8 @@ import tempfile
 from pathlib import Path
 
 import mlflow
+import numpy as np
+import pyarrow.compute as pc
 from datasets import Dataset, Features, Sequence, Value, load_from_disk
 
 from configs import tracking
@@ -24,8 +30,9 @@ from configs.layout import Layout, atomic_dir
 from configs.schema import SuiteConfig
 from configs.variants import Variant
 from fusion.align.stage import load_alignment
-from fusion.fuse.methods import fuse_topk
-from fusion.ragged import flatten, rows_of, unflatten
+from fusion.fuse.candidates import own_candidate, source_candidate, undistilled
+from fusion.fuse.methods import contributors, fuse_topk
+from fusion.ragged import flatten
 from fusion.represent import load_representation
 
 FUSED = Features(
@@ -35,8 +42,20 @@ FUSED = Features(
         "target_ids": Sequence(Value("int32")),
         "target_probs": Sequence(Value("float32")),
         "target_len": Sequence(Value("int32")),
+        "fallbacks": Value("int32"),
     }
 )
+SOURCE_COLUMNS = ("ce", "aligned_ids", "aligned_logits", "aligned_len", "aligned_matched")
+
+
+def fused_features(variant: Variant) -> Features:
+    """The fused dataset's columns: :data:`FUSED` plus those the variant's choices add."""
+    extra = {}
+    if variant.target == "tail":
+        extra["target_tail"] = Sequence(Value("float32"))
+    if variant.fallback == "none":
+        extra["distill_mask"] = Sequence(Value("bool"))
+    return Features({**FUSED, **extra})
 
 
 def candidates_table(cfg: SuiteConfig, layout: Layout, variant: Variant) -> Dataset:
@@ -56,7 +75,7 @@ def candidates_table(cfg: SuiteConfig, layout: Layout, variant: Variant) -> Data
             raise SuiteError(
                 f"alignment of '{source}' covers different blocks: re-run `make align`"
             )
-        for col in ("ce", "aligned_ids", "aligned_logits", "aligned_len"):
+        for col in (*SOURCE_COLUMNS, "aligned_lse"):
             base = base.add_column(f"s{i}_{col}", aligned[col])
     return base
 
@@ -64,14 +83,18 @@ def candidates_table(cfg: SuiteConfig, layout: Layout, variant: Variant) -> Data
 def fuse_block(
     row: dict, variant: Variant, k: int, temperature: float, reference_rounding: bool
 ) -> dict:
-    """Fuse one block's candidates into flat target ids/probs."""
-    cand_ids = [rows_of(row["topk_ids"], k).tolist()]
-    cand_logits = [rows_of(row["topk_logits"], k).astype("float32").tolist()]
-    cand_ce = [row["ce"]]
+    """Fuse one block's candidates into flat target ids/probs (and the choices' columns)."""
+    base_ids, target = row["input_ids"], variant.target
+    own_ids, own_values = own_candidate(row["topk_ids"], row["topk_logits"], row["lse"], k, target)
+    cand_ids, cand_logits, cand_ce = [own_ids], [own_values], [row["ce"]]
+    matched = [np.ones(len(base_ids), dtype=bool)]
     for i in range(len(variant.sources)):
-        cand_ids.append(unflatten(row[f"s{i}_aligned_ids"], row[f"s{i}_aligned_len"]))
-        cand_logits.append(unflatten(row[f"s{i}_aligned_logits"], row[f"s{i}_aligned_len"]))
+        aligned = {c: row[f"s{i}_{c}"] for c in (*SOURCE_COLUMNS, "aligned_lse")}
+        ids, values = source_candidate(aligned, base_ids, target, variant.fallback)
+        cand_ids.append(ids)
+        cand_logits.append(values)
         cand_ce.append(row[f"s{i}_ce"])
+        matched.append(aligned["aligned_matched"])
     ids, probs = fuse_topk(
         cand_ids,
         cand_logits,
@@ -79,10 +102,20 @@ def fuse_block(
         method=variant.method,
         temperature=temperature,
         reference_rounding=reference_rounding,
+        target=target,
     )
+    skipped = undistilled(matched, contributors(cand_ce, variant.method, reference_rounding))
     flat_ids, lengths = flatten(ids, "int32")
     flat_probs, _ = flatten(probs, "float32")
-    return {"target_ids": flat_ids, "target_probs": flat_probs, "target_len": lengths}
+    out = {"target_ids": flat_ids, "target_probs": flat_probs, "target_len": lengths}
+    out["fallbacks"] = int(skipped.sum())
+    if target == "tail":
+        pos = np.repeat(np.arange(len(lengths)), lengths)
+        mass = np.bincount(pos, weights=flat_probs, minlength=len(lengths))
+        out["target_tail"] = np.clip(1.0 - mass, 0.0, 1.0).astype(np.float32)
+    if variant.fallback == "none":
+        out["distill_mask"] = ~skipped
+    return out
 
 
 def fuse_variant(cfg: SuiteConfig, layout: Layout, variant: Variant) -> Path:
@@ -97,7 +130,7 @@ def fuse_variant(cfg: SuiteConfig, layout: Layout, variant: Variant) -> Path:
         fused = table.map(
             fuse_block,
             num_proc=f.num_proc,
-            features=FUSED,
+            features=fused_features(variant),
             fn_kwargs={
                 "variant": variant,
                 "k": f.topk,
@@ -114,12 +147,26 @@ def fuse_variant(cfg: SuiteConfig, layout: Layout, variant: Variant) -> Path:
             (tmp / "meta.json").write_text(json.dumps({**variant.__dict__, "blocks": len(fused)}))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    support = [n for lengths in fused["target_len"] for n in lengths]
     with tracking.stage_run(layout, "fuse", variant.name, variant.__dict__):
-        mlflow.log_metrics(
-            {"fuse/blocks": len(fused), "fuse/mean_support": sum(support) / max(len(support), 1)}
-        )
+        mlflow.log_metrics(fuse_stats(fused))
     return out
+
+
+def fuse_stats(fused: Dataset) -> dict[str, float]:
+    """Blocks, mean entries per position, the share of positions that drew on a fallback and,
+    for the tail target, the mean tail mass (1 - the mean top-k mass)."""
+    table = fused.data.table
+    lengths = pc.list_flatten(table["target_len"])
+    positions = max(len(lengths), 1)
+    stats = {
+        "fuse/blocks": len(fused),
+        "fuse/mean_support": (pc.sum(lengths).as_py() or 0) / positions,
+        "fuse/fallback_share": (pc.sum(table["fallbacks"]).as_py() or 0) / positions,
+    }
+    if "target_tail" in table.column_names:
+        tail = pc.list_flatten(table["target_tail"])
+        stats["fuse/tail_mass"] = pc.mean(tail).as_py() or 0.0
+    return stats
 
 
 def load_fused(layout: Layout, variant: str) -> Dataset:

@@ -2,9 +2,11 @@
 
 Per block and model we keep ``input_ids`` (the model's own tokens of the block text),
 ``topk_ids`` / ``topk_logits`` (flattened ``[n_tokens * K]``: row t is the prediction made at
-position t, i.e. for token t+1) and ``ce`` (mean next-token cross-entropy of the block, the
-reference's per-sequence loss). That is 4 + 4K + 2K bytes per token plus a few bytes of
-Arrow offsets per block: within the 6K + 8 budget.
+position t, i.e. for token t+1), ``lse`` (per position the log-normalizer, logsumexp of the
+logits over the whole vocabulary, fp32: ``exp(logit - lse)`` is a top-k entry's true
+probability, which the tail-aware target needs) and ``ce`` (mean next-token cross-entropy of
+the block, the reference's per-sequence loss). That is 4 + 4K + 2K + 4 bytes per token plus a
+few bytes of Arrow offsets per block: within the 6K + 12 budget.
 
 Shards of ``fusion.shard_blocks`` blocks are written atomically, so a killed run resumes at
 the first missing shard. Ranks of ``accelerate launch`` take shards round-robin and
@@ -20,6 +22,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pyarrow.compute as pc
 import torch
 from accelerate import PartialState
 from datasets import Dataset, Features, Sequence, Value, load_from_disk
@@ -39,9 +42,11 @@ FEATURES = Features(
         "input_ids": Sequence(Value("int32")),
         "topk_ids": Sequence(Value("int32")),
         "topk_logits": Sequence(Value("float16")),
+        "lse": Sequence(Value("float32")),
         "ce": Value("float32"),
     }
 )
+COLUMNS = ("input_ids", "topk_ids", "topk_logits", "lse", "ce")  # what represent_batch returns
 
 
 @torch.no_grad()
@@ -58,6 +63,7 @@ def represent_batch(model: PreTrainedModel, seqs: list[list[int]], k: int) -> li
     if not torch.isfinite(logits[mask.to(device).bool()]).all():
         raise SuiteError("model produced NaN/inf logits: check its weights and dtype")
     values, index = logits.topk(k, dim=-1)  # (B, T, K)
+    lse = logits.logsumexp(-1)  # (B, T)
     logp = logits[:, :-1].log_softmax(-1)
     nll = -logp.gather(-1, ids[:, 1:, None].to(device)).squeeze(-1)  # (B, T-1)
     out = []
@@ -69,6 +75,7 @@ def represent_batch(model: PreTrainedModel, seqs: list[list[int]], k: int) -> li
                 "input_ids": np.asarray(s, dtype=np.int32),
                 "topk_ids": index[i, :n].reshape(-1).cpu().numpy().astype(np.int32),
                 "topk_logits": values[i, :n].reshape(-1).cpu().numpy().astype(np.float16),
+                "lse": lse[i, :n].cpu().numpy().astype(np.float32),
                 "ce": np.float32(ce),
             }
         )
@@ -89,9 +96,7 @@ def represent_shard(model, tok, blocks: Dataset, cfg: SuiteConfig, name: str) ->
     bs = cfg.fusion.batch_size
     for i in range(0, len(seqs), bs):
         rows.extend(represent_batch(model, seqs[i : i + bs], cfg.fusion.topk))
-    columns = {
-        key: [r[key] for r in rows] for key in ("input_ids", "topk_ids", "topk_logits", "ce")
-    }
+    columns = {key: [r[key] for r in rows] for key in COLUMNS}
     return Dataset.from_dict({"block_id": blocks["block_id"], **columns}, features=FEATURES)
 
 
@@ -138,10 +143,24 @@ def write_meta(out: Path, spec: ModelSpec, cfg: SuiteConfig, n_shards: int, n_bl
         "shards": n_shards,
         "blocks": n_blocks,
         "tokens": tokens,
+        "topk_mass": topk_mass(out, n_shards, cfg.fusion.topk),
     }
     tmp = out / "meta.json.tmp"
     tmp.write_text(json.dumps(meta, indent=1))
     tmp.rename(out / "meta.json")
+
+
+def topk_mass(out: Path, n_shards: int, k: int) -> float:
+    """Mean probability mass of the top-k per position: what the reference's renormalized
+    target scales up to 1 (README, "The approximations"). One shard in memory at a time."""
+    total, positions = 0.0, 0
+    for i in range(n_shards):
+        table = load_from_disk(str(shard_dir(out, i))).data.table
+        logits = pc.list_flatten(table["topk_logits"]).to_numpy().astype(np.float64)
+        lse = pc.list_flatten(table["lse"]).to_numpy().astype(np.float64)
+        total += np.exp(logits.reshape(-1, k) - lse[:, None]).sum()
+        positions += len(lse)
+    return round(total / max(positions, 1), 4)
 
 
 def load_representation(out: Path, n_shards: int | None = None) -> Dataset:
@@ -162,7 +181,13 @@ def load_representation(out: Path, n_shards: int | None = None) -> Dataset:
                 f"shard {shard_dir(out, i)} is missing or corrupt "
                 f"({type(err).__name__}): delete it and re-run `make represent`"
             ) from None
-    return concatenate_datasets(parts)
+    data = concatenate_datasets(parts)
+    if "lse" not in data.column_names:
+        raise SuiteError(
+            f"{out} was made by an older version (no log-normalizer column 'lse'): "
+            "delete it and re-run `make represent`"
+        )
+    return data
 
 
 def models_to_represent(cfg: SuiteConfig, only: str | None) -> list[ModelSpec]:

@@ -95,6 +95,11 @@ BAD = {
         lambda r: r["corpus"].update(mix={"generl": 1.0}),
         "unknown domains ['generl']",
     ),
+    "tail target with a temperature": (
+        lambda r: r["fusion"].update(target="tail", temperature=2.0),
+        "fusion.target=tail needs fusion.temperature=1.0",
+    ),
+    "unknown fallback": (lambda r: r["fusion"].update(fallback="current"), "fallback"),
     "duplicate model names": (
         lambda r: r["models"]["sources"][0].update(name=r["models"]["target"]["name"]),
         "unique",

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +19,9 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from configs.errors import SuiteError
 from configs.layout import Layout
-from configs.variants import fuse_variants
+from configs.variants import Variant, fuse_variants, get_variant
 from fusion.blocks import split_document
-from fusion.fuse.stage import load_fused
+from fusion.fuse.stage import fuse_variant, load_fused
 from fusion.ragged import rows_of, unflatten
 from fusion.represent import load_representation, represent_shard
 
@@ -52,24 +53,40 @@ def test_topk_at_t_predicts_token_t_plus_1(micro_cfg, fused_world) -> None:
     assert len(row["topk_logits"]) == len(row["input_ids"]) * k
 
 
-def test_storage_is_within_6k_plus_8_bytes_per_token(micro_cfg, fused_world) -> None:
+def test_storage_is_within_6k_plus_12_bytes_per_token(micro_cfg, fused_world) -> None:
     out = fused_world.representation(micro_cfg.models.target.name)
     rep = load_representation(out)
     tokens = sum(len(x) for x in rep["input_ids"])
     arrow_bytes = sum(p.stat().st_size for p in out.rglob("*.arrow"))
-    assert arrow_bytes <= (6 * micro_cfg.fusion.topk + 8) * tokens + 4096 * len(
+    assert arrow_bytes <= (6 * micro_cfg.fusion.topk + 12) * tokens + 4096 * len(
         list(out.glob("shard-*"))
     )
 
 
 def test_fused_targets_are_distributions_over_target_positions(micro_cfg, fused_world) -> None:
-    for name in fuse_variants(micro_cfg):
+    """Renormalized top-k sum to 1; tail targets' top-k sum to 1 with their tail bucket."""
+    for name, variant in fuse_variants(micro_cfg).items():
         fused = load_fused(fused_world, name)
         for row in fused.select(range(5)):
             assert len(row["target_len"]) == len(row["input_ids"])
             probs = unflatten(row["target_probs"], row["target_len"])
             sums = np.array([sum(p) for p in probs])
+            if variant.target == "tail":
+                assert sums.min() < 0.99, name  # a micro model's top-5 hold part of its mass
+                sums = sums + np.asarray(row["target_tail"])
             assert np.allclose(sums, 1.0, atol=2e-2), name
+
+
+def test_topk_probabilities_come_from_the_stored_log_normalizer(micro_cfg, fused_world) -> None:
+    """``exp(logit - lse)`` of the top-1 is the model's own probability of its argmax."""
+    spec = micro_cfg.models.target
+    row = load_representation(fused_world.representation(spec.name))[0]
+    model = AutoModelForCausalLM.from_pretrained(fused_world.model(spec)).eval()
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([row["input_ids"]])).logits[0]
+    top = rows_of(row["topk_logits"], micro_cfg.fusion.topk)[:, 0].astype(np.float64)
+    expected = torch.softmax(logits, -1).max(-1).values.numpy()
+    assert np.allclose(np.exp(top - np.asarray(row["lse"])), expected, rtol=2e-3)
 
 
 def test_kd_variant_is_the_teacher_distribution(micro_cfg, fused_world) -> None:
@@ -110,7 +127,7 @@ def _fresh_runs(micro_world: Layout, tmp_path: Path) -> Path:
 
 def _same_representation(a: Path, b: Path) -> None:
     x, y = load_representation(a), load_representation(b)
-    for col in ("block_id", "input_ids", "topk_ids", "topk_logits", "ce"):
+    for col in ("block_id", "input_ids", "topk_ids", "topk_logits", "lse", "ce"):
         assert x[col] == y[col], col
 
 
@@ -147,7 +164,7 @@ def test_kill_9_then_rerun_resumes_to_the_same_result(micro_cfg, fused_world, tm
     _, err = again.communicate(timeout=600)
     assert again.returncode == 0, err[-3000:]
     x, y = load_representation(out), load_representation(fused_world.representation("llama2"))
-    for col in ("block_id", "input_ids", "topk_ids", "topk_logits", "ce"):
+    for col in ("block_id", "input_ids", "topk_ids", "topk_logits", "lse", "ce"):
         assert x[col] == y[col], col
 
 
@@ -206,3 +223,41 @@ def test_source_without_vocabulary_overlap_is_refused(micro_cfg, fused_world) ->
     target = AutoTokenizer.from_pretrained(fused_world.model(micro_cfg.models.target))
     with pytest.raises(SuiteError, match="shares no token"):
         vocab_mapping(alien, target, "mined", "alien")
+
+
+def _fuse_elsewhere(fused_world: Layout, tmp_path: Path, variant: Variant) -> Dataset:
+    """``variant`` fused in a new RUNS dir that shares the world, representations and
+    alignments (the session's fuse dir stays as it is)."""
+    root = tmp_path / fused_world.cfg.name
+    root.mkdir(parents=True)
+    for name in ("world", "represent", "align"):
+        (root / name).symlink_to(fused_world.root / name)
+    layout = Layout.of(fused_world.cfg, tmp_path)
+    fuse_variant(fused_world.cfg, layout, variant)
+    return load_fused(layout, variant.name)
+
+
+@pytest.mark.parametrize("fallback", ["next_token", "target", "none"])
+def test_fallback_choices_change_only_the_fallback_positions(
+    micro_cfg, fused_world, tmp_path, fallback: str
+) -> None:
+    main = get_variant(micro_cfg, "fusellm")  # MinCE: one candidate per block
+    reference = load_fused(fused_world, main.name)
+    other = _fuse_elsewhere(fused_world, tmp_path, replace(main, fallback=fallback))
+    assert other["fallbacks"] == reference["fallbacks"]
+    assert sum(reference["fallbacks"]) > 0
+    for ref, row in zip(reference, other, strict=True):
+        ref_ids = unflatten(ref["target_ids"], ref["target_len"])
+        ids = unflatten(row["target_ids"], row["target_len"])
+        changed = [t for t, (a, b) in enumerate(zip(ref_ids, ids, strict=True)) if a != b]
+        tokens = ref["input_ids"]
+        if fallback == "none":
+            assert ids == ref_ids and sum(not m for m in row["distill_mask"]) == row["fallbacks"]
+            continue
+        assert len(changed) <= row["fallbacks"]
+        for t in changed:
+            assert ref_ids[t] == [tokens[t]]  # the reference's one-hot on the current token
+            if fallback == "next_token" and t + 1 < len(tokens):
+                assert ids[t] == [tokens[t + 1]]
+            else:  # the target's own distribution there
+                assert len(ids[t]) == micro_cfg.fusion.topk

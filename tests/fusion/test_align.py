@@ -147,3 +147,19 @@ def test_a_map_edited_between_calls_is_not_served_from_the_cache(
         assert filled == (case["expected_soft_ids"], case["expected_soft_logits"]), case["id"]
         changed += filled != empty
     assert changed > 0  # the empty map aligns differently, so a stale aligner would be caught
+
+
+@pytest.mark.parametrize(("vocab", "key"), MODES)
+def test_match_marks_exactly_the_golden_one_hot_fallbacks(
+    base_tokenizer, blend_tokenizer, alignment_cases, vocab: str, key: str
+) -> None:
+    aligner = get_aligner(base_tokenizer, blend_tokenizer, vocab)
+    fallbacks = 0
+    for case in alignment_cases:
+        matched = aligner.match(case["base_ids"], case["blend_ids"])
+        expected = (case[f"expected_{key}_ids"], case[f"expected_{key}_logits"])
+        rows = zip(case["base_ids"], *expected, strict=True)
+        one_hot = [ids == [b] and logits == [1.0] for b, ids, logits in rows]
+        assert (matched < 0).tolist() == one_hot, case["id"]
+        fallbacks += sum(one_hot)
+    assert fallbacks > 0

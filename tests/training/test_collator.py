@@ -177,3 +177,20 @@ def test_flat_with_bad_lengths_raises() -> None:
         collate([{**feature, "target_len": [1, 2]}])  # sums to 3, two entries stored
     with pytest.raises(ValueError, match="target_len"):
         collate([{**feature, "target_len": [2]}])  # one length for two tokens
+
+
+def test_per_position_tail_and_distill_mask_are_padded() -> None:
+    features = [
+        {"input_ids": [1, 2, 3], "target_tail": [0.5, 0.25, 0.0], "distill_mask": [1, 0, 1]},
+        {"input_ids": [4]},  # no such features: no tail mass, distilled everywhere
+    ]
+    batch = SparseTargetCollator(pad_token_id=PAD)(features)
+    assert batch["target_tail"].dtype == torch.float32
+    assert batch["target_tail"].tolist() == [[0.5, 0.25, 0.0], [0.0, 0.0, 0.0]]
+    assert batch["distill_mask"].tolist() == [[True, False, True], [True, False, False]]
+    assert "target_tail" not in SparseTargetCollator(pad_token_id=PAD)([{"input_ids": [1]}])
+
+
+def test_per_position_feature_of_another_length_raises() -> None:
+    with pytest.raises(ValueError, match="target_tail"):
+        SparseTargetCollator(pad_token_id=PAD)([{"input_ids": [1, 2], "target_tail": [0.5]}])

@@ -23,7 +23,7 @@ from configs.variants import get_train_variant, train_runs, train_variants
 from fusion.represent import load_model
 from training import train
 from training.collator import SparseTargetCollator
-from training.losses import DISTILL_LOSSES, clm_loss, sparse_distill_ce
+from training.losses import DISTILL_LOSSES, TAIL_LOSSES, clm_loss, sparse_distill_ce
 from training.trainer import FusionTrainer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,6 +83,42 @@ def test_compute_loss_is_lambda_clm_plus_distill(
     for ours, theirs in zip(*grads, strict=True):
         torch.testing.assert_close(ours, theirs)
     assert distill.item() != pytest.approx(clm.item())  # both parts matter
+
+
+@pytest.mark.parametrize(
+    ("variant", "distill_loss"),
+    [("fusellm", "ce"), ("fusellm_corrected", "ce"), ("fusellm_corrected", "kl")],
+)
+def test_tail_targets_and_distill_mask_enter_the_loss(
+    micro_cfg, fused_world, target_and_batch, tmp_path, variant, distill_loss
+) -> None:
+    """A tail variant's batch trains on the tail-aware loss; ``distill_mask`` removes positions
+    from distillation (with the joint target too)."""
+    model, _ = target_and_batch
+    spec = get_train_variant(micro_cfg, variant)
+    data = train.training_data(fused_world, spec, model.config.vocab_size)
+    batch = SparseTargetCollator(pad_token_id=0)([data[0], data[1]])
+    assert ("target_tail" in batch) == (spec.target == "tail")
+    gen = torch.Generator().manual_seed(0)
+    batch["distill_mask"] = torch.rand(batch["attention_mask"].shape, generator=gen) > 0.3
+    loss = _trainer(micro_cfg, model, tmp_path, 0.9, distill_loss).compute_loss(model, dict(batch))
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    mask = batch["attention_mask"].bool() & batch["distill_mask"]
+    targets = (batch["target_ids"], batch["target_probs"])
+    if spec.target == "tail":
+        assert batch["target_tail"].max() > 0.1
+        distill = TAIL_LOSSES[distill_loss](logits, *targets, batch["target_tail"], mask)
+        unmasked = TAIL_LOSSES[distill_loss](logits, *targets, batch["target_tail"], ~mask)
+    else:
+        distill = DISTILL_LOSSES[distill_loss](logits, *targets, mask)
+        unmasked = DISTILL_LOSSES[distill_loss](logits, *targets, ~mask)
+    expected = 0.9 * clm_loss(logits, batch["labels"]) + 0.1 * distill
+    torch.testing.assert_close(loss, expected)
+    assert distill.item() != pytest.approx(unmasked.item())  # the mask matters
+    params = [p for p in model.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(loss, params), torch.autograd.grad(expected, params)
+    for ours, theirs in zip(*grads, strict=True):
+        torch.testing.assert_close(ours, theirs)
 
 
 def test_lambda_one_is_the_models_own_loss(micro_cfg, target_and_batch, tmp_path) -> None:

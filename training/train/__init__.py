@@ -38,6 +38,8 @@ from training.collator import SparseTargetCollator
 from training.trainer import FusionTrainer
 
 TARGET_COLUMNS = ["input_ids", "target_ids", "target_probs", "target_len"]
+# Per-position columns a variant's choices add (fusion.target: tail; fusion.fallback: none).
+POSITION_COLUMNS = ["target_tail", "distill_mask"]
 # A checkpoint is complete only with its state, weights and optimizer; DeepSpeed writes
 # its ``latest`` tag after the model and optimizer states of ``global_step*/``.
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "latest")
@@ -59,7 +61,8 @@ def training_data(layout: Layout, variant: Variant, vocab_size: int) -> Dataset:
     """
     data = load_fused(layout, variant.data)
     check_fused(data, vocab_size, layout.fused(variant.data))
-    columns = TARGET_COLUMNS if variant.fused else ["input_ids"]
+    extra = [c for c in POSITION_COLUMNS if c in data.column_names]
+    columns = TARGET_COLUMNS + extra if variant.fused else ["input_ids"]
     return data.select_columns(columns).with_format("numpy")
 
 
@@ -80,7 +83,10 @@ def check_fused(data: Dataset, vocab_size: int, path: Path) -> None:
                 f"tokens (fused for another tokenizer?): {fix}"
             )
     tokens = pc.list_value_length(table["input_ids"])
-    rows = pc.sum(pc.not_equal(pc.list_value_length(table["target_len"]), tokens)).as_py()
+    per_position = ["target_len", *(c for c in POSITION_COLUMNS if c in table.column_names)]
+    rows = max(
+        pc.sum(pc.not_equal(pc.list_value_length(table[c]), tokens)).as_py() for c in per_position
+    )
     entries = pc.sum(pc.list_flatten(table["target_len"])).as_py() or 0
     stored = {len(pc.list_flatten(table[c])) for c in ("target_ids", "target_probs")}
     if rows or stored != {entries}:
