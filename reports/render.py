@@ -14,11 +14,12 @@ from pathlib import Path
 import pandas as pd
 
 from configs.layout import Layout
-from reports.paper import PAPER_TABLES, ROW_LABELS, as_frame
+from reports.beyond import BASELINES, EXTRA_ROWS, group_note, label
+from reports.paper import PAPER_TABLES, as_frame
 from reports.tables import Built
 
 TRANSPOSED = {"table1", "table2", "table3", "table8"}
-GAIN_ROWS = {"llama2_clm", "llama2_kd", "fusellm"}
+GAIN_ROWS = {"llama2_clm", "llama2_kd", "fusellm", "fusechat_varm", "fusechat_sce"}
 # The paper's ordering claims, per table: (better row, worse row); judged on every column.
 CLAIMS: dict[str, list[tuple[str, str]]] = {
     "table1": [("fusellm", "llama2_clm"), ("llama2_clm", "llama2")],
@@ -54,9 +55,7 @@ def formatted(built: Built, bold: tuple[str, str] = ("**", "**")) -> pd.DataFram
             if not math.isnan(x) and x == best[col]:
                 text = f"{bold[0]}{text}{bold[1]}"
             out.loc[row, col] = text + (" ‡" if (row, col) in built.unisolated else "")
-    return out.rename(
-        index=lambda r: ROW_LABELS.get(r, r) + (" †" if r in built.departures else "")
-    )
+    return out.rename(index=lambda r: label(r) + (" †" if r in built.departures else ""))
 
 
 def claims(built: Built) -> pd.DataFrame:
@@ -74,14 +73,55 @@ def claims(built: Built) -> pd.DataFrame:
         for col in cols:
             rows.append(
                 {
-                    "claim": f"{ROW_LABELS.get(hi, hi)} {'>' if paper.higher_is_better else '<'} "
-                    f"{ROW_LABELS.get(lo, lo)}",
+                    "claim": f"{label(hi)} {'>' if paper.higher_is_better else '<'} {label(lo)}",
                     "column": col,
                     "paper": _verdict(theirs, hi, lo, col, better),
                     "reproduced": _verdict(ours, hi, lo, col, better, built),
                 }
             )
     return pd.DataFrame(rows)
+
+
+def findings(built: Built) -> pd.DataFrame:
+    """Each row beyond the paper against FuseLLM and the fused-into model, with intervals.
+
+    No claim is judged (the paper makes none about these rows): the outcome says which is
+    better, or "within spread" when the means differ by no more than the two standard
+    deviations together, the rule ``claims`` uses."""
+    paper, v = PAPER_TABLES[built.name], built.values
+    cols = [paper.average_column] if paper.average_column else list(paper.columns)
+    rows = [
+        {
+            "row": label(row),
+            "compared with": label(other),
+            "column": col,
+            "row value": _interval(built, row, col, paper.decimals),
+            "other value": _interval(built, other, col, paper.decimals),
+            "outcome": _outcome(built, row, other, col, paper.higher_is_better),
+        }
+        for row in EXTRA_ROWS.get(built.name, ())
+        if row in v.index
+        for other in BASELINES[built.name]
+        if other in v.index
+        for col in cols
+    ]
+    return pd.DataFrame(rows)
+
+
+def _interval(built: Built, row: str, col: str, decimals: int) -> str:
+    """``mean ± std`` (just the mean with one seed), "—" when missing."""
+    x, sd = built.values.loc[row, col], built.std(row, col)
+    return _fmt(x, decimals) + ("" if math.isnan(sd) else f" ± {sd:.{decimals}f}")
+
+
+def _outcome(built: Built, row: str, other: str, col: str, higher_is_better: bool) -> str:
+    a, b = built.values.loc[row, col], built.values.loc[other, col]
+    if math.isnan(a) or math.isnan(b):
+        return "missing"
+    noise = sum(s for s in (built.std(row, col), built.std(other, col)) if not math.isnan(s))
+    if abs(a - b) <= noise:
+        return "within spread"
+    return "better" if (a > b) == higher_is_better else "worse"
 
 
 def _verdict(
@@ -104,7 +144,7 @@ def _verdict(
 
 def long_form(built: Built) -> pd.DataFrame:
     """One line per cell: reproduced and paper value, and why a reproduced cell is missing."""
-    theirs = as_frame(built.name)
+    theirs = as_frame(built.name).reindex(built.values.index)  # rows beyond it: no value
     return pd.DataFrame(
         [
             {
@@ -132,7 +172,7 @@ def items_line(built: Built) -> str:
     if len(kinds) == 1:
         kind = kinds.pop()
         return f"{ITEMS.get(kind, kind)} in every row"
-    rows = (f"{ROW_LABELS.get(r, r)}: {ITEMS.get(k, k)}" for r, k in built.items.items())
+    rows = (f"{label(r)}: {ITEMS.get(k, k)}" for r, k in built.items.items())
     return "mixed; " + "; ".join(rows)
 
 
@@ -140,7 +180,7 @@ def markdown(built: Built, config: str) -> str:
     """The table's page: reproduced, paper, claims and the reasons for missing cells."""
     paper = PAPER_TABLES[built.name]
     ours = formatted(built)
-    theirs = as_frame(built.name).rename(index=lambda r: ROW_LABELS.get(r, r))
+    theirs = as_frame(built.name).rename(index=label)
     if built.name in TRANSPOSED:
         ours, theirs = ours.T, theirs.T
     lines = [
@@ -162,18 +202,22 @@ def markdown(built: Built, config: str) -> str:
         claims(built).to_markdown(index=False),
         "",
     ]
+    beyond = findings(built)
+    if not beyond.empty:
+        lines += [group_note(built.name), "", "Findings beyond the paper (no claim judged):", ""]
+        lines += [beyond.to_markdown(index=False, disable_numparse=True), ""]
     if built.departures:
         lines += ["† Evaluated with settings unlike the paper's (not comparable):", ""]
-        lines += [f"- {ROW_LABELS.get(r, r)}: {text}" for r, text in built.departures.items()]
+        lines += [f"- {label(r)}: {text}" for r, text in built.departures.items()]
         lines += [""]
     if built.unisolated:
         lines += ["‡ Code run without the sandbox's full isolation (`make toolchains`):", ""]
         marked = built.unisolated.items()
-        lines += [f"- {ROW_LABELS.get(r, r)} / {c}: {why}" for (r, c), why in marked]
+        lines += [f"- {label(r)} / {c}: {why}" for (r, c), why in marked]
         lines += [""]
     if built.reasons:
         lines += ["Missing cells:", ""]
-        lines += [f"- {ROW_LABELS.get(r, r)} / {c}: {why}" for (r, c), why in built.reasons.items()]
+        lines += [f"- {label(r)} / {c}: {why}" for (r, c), why in built.reasons.items()]
     if paper.note:
         lines += ["", f"Note: {paper.note}"]
     return "\n".join(lines) + "\n"

@@ -26,8 +26,10 @@ from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
 from configs.tracking import metric_key
+from configs.variants import merge_variants
 from evaluation.code.sandbox import ISOLATION
 from evaluation.suites import SUITES, real_bbh_task
+from reports.beyond import table_rows
 from reports.paper import PAPER_TABLES
 
 TABLE_SUITE = {"table1": "bbh", "table2": "commonsense", "table8": "generation"}
@@ -72,7 +74,7 @@ def row_models(cfg: SuiteConfig) -> dict[str, str]:
         ("fusellm_avgce", "fusellm") if f.method == "min_ce" else ("fusellm", "fusellm_mince")
     )
     rows |= {"fusellm_em": em, "fusellm_mined": mined, "fusellm_avgce": avg, "fusellm_mince": mince}
-    return rows
+    return rows | {name: name for name in merge_variants(cfg)}  # FuseChat: beyond the paper
 
 
 def column_metrics(cfg: SuiteConfig, table: str) -> dict[str, str]:
@@ -195,14 +197,16 @@ def _scale(key: str, value: float) -> float:
 
 
 def build(cfg: SuiteConfig, layout: Layout, table: str, runs: pd.DataFrame) -> Built:
-    """The reproduced values of ``table`` (rows and columns as in the paper): the mean and the
-    standard deviation over the seeds each cell was measured with."""
+    """The reproduced values of ``table`` (rows and columns as in the paper, then the rows
+    beyond it this config has): the mean and the standard deviation over the seeds each cell
+    was measured with."""
     paper = PAPER_TABLES[table]
-    values = pd.DataFrame(math.nan, index=list(paper.rows), columns=list(paper.columns))
+    models = row_models(cfg)
+    rows = table_rows(table, None if table == "ensemble_merging" else models)
+    values = pd.DataFrame(math.nan, index=list(rows), columns=list(paper.columns))
     spread = values.copy()
     reasons: dict[tuple[str, str], str] = {}
-    models = row_models(cfg)
-    for row in paper.rows:
+    for row in rows:
         for column in paper.columns:
             samples, why = _cell(cfg, table, row, column, models, runs)
             if why:
@@ -211,8 +215,8 @@ def build(cfg: SuiteConfig, layout: Layout, table: str, runs: pd.DataFrame) -> B
             series = pd.Series(list(samples.values()), dtype=float)
             values.loc[row, column] = series.mean()
             spread.loc[row, column] = series.std(ddof=1)  # NaN for a single seed
-    departures = row_tags(runs, models, paper.rows, "parity.departures", "; ")
-    items = row_tags(runs, models, paper.rows, "items", "+")
+    departures = row_tags(runs, models, rows, "parity.departures", "; ")
+    items = row_tags(runs, models, rows, "items", "+")
     unisolated = unisolated_cells(runs, models, values) if table == "table3" else {}
     return Built(table, values, reasons, spread, departures, items, unisolated)
 
