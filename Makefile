@@ -79,12 +79,12 @@ fuse: $(STAMPS)/fuse.json ## fused target distributions for every variant (MinCE
 $(STAMPS)/fuse.json: $(STAMPS)/align.json $(FORCE)
 	$(STAGE) fuse -- $(PY) -m fusion.fuse $(ARGS)
 
-train: $(if $(VARIANT),$(STAMPS)/fuse.json,$(STAMPS)/train.json) ## continue training the target: CLM baseline, FuseLLM variants, KD, every seed (VARIANT=one)
+train: $(if $(VARIANT),$(STAMPS)/fuse.json,$(STAMPS)/train.json) ## continue training the target: CLM baseline, FuseLLM variants, KD, every seed (VARIANT=one); then FuseChat's merges
 	$(if $(VARIANT),$(PY) -m training.train $(ARGS) --variant $(VARIANT))
 $(STAMPS)/train.json: $(STAMPS)/fuse.json $(FORCE)
 	$(STAGE) train -- $(PY) -m training.train $(ARGS)
 
-pythia: $(STAMPS)/pythia.json ## Pythia experiment: domain experts, ensemble, weight merging, FuseLLM, perplexity
+pythia: $(STAMPS)/pythia.json ## Pythia experiment: domain experts, ensemble, weight merging, FuseLLM, FuseChat merges, perplexity
 $(STAMPS)/pythia.json: $(STAMPS)/world.json $(FORCE)
 	$(STAGE) pythia -- $(PY) -m evaluation.pythia $(ARGS)
 

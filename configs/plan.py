@@ -13,7 +13,7 @@ from pathlib import Path
 from configs import cli
 from configs.layout import Layout
 from configs.schema import BuildSpec, ModelSpec, SuiteConfig
-from configs.variants import replica, train_runs
+from configs.variants import replica, train_runs, train_variants
 
 # Parameter counts of the paper's checkpoints (from their model cards), so the plan can
 # estimate compute without downloading them.
@@ -171,17 +171,21 @@ def _train_stages(cfg: SuiteConfig, layout: Layout, tokens: float | None) -> lis
         f"bf16 {t.bf16}, grad ckpt {t.gradient_checkpointing}, deepspeed {t.deepspeed}; "
         f"{_gpu_hours(flops)} per variant"
     )
-    variants = [replica(cfg, v, seed) for v, seed in train_runs(cfg)]
-    return [
-        Stage(
-            f"train {v}",
-            "make train",
-            "fused targets / corpus",
-            str(layout.trained(v)),
-            detail if i == 0 else "same settings as above",
-        )
-        for i, v in enumerate(variants)
-    ]
+    specs = train_variants(cfg)
+    out = []
+    for v, seed in train_runs(cfg):
+        name, merge = replica(cfg, v, seed), specs[v].merge
+        if merge:  # FuseChat: made from this seed's pairwise targets, in seconds, no GPU
+            inputs = ", ".join(replica(cfg, m, seed) for m in merge.variants)
+            note = f"{merge.method} {dict(merge.params)}, pivot {cfg.models.target.name}"
+            out.append(
+                Stage(f"merge {name}", "make train", inputs, str(layout.trained(name)), note)
+            )
+            continue
+        note = "same settings as above" if out else detail
+        trained = str(layout.trained(name))
+        out.append(Stage(f"train {name}", "make train", "fused targets / corpus", trained, note))
+    return out
 
 
 def describe(cfg: SuiteConfig, layout: Layout, config_path: str) -> str:

@@ -10,9 +10,12 @@ Light enough for ``make plan``, the fuse, train and eval stages and the tables t
   approximations (a row beyond the paper): the tail-aware target, the next-token fallback,
   both. Each exists when every choice it sets differs from the config's ``fusion.target`` /
   ``fusion.fallback`` (``reference`` by default), which the other variants follow;
-- ``kd``: the teacher's own top-k as the target distribution (KD baseline).
-Each is trained once per seed of ``reporting.seeds``; the run with ``training.seed`` keeps the
-variant's name, the others are ``<variant>-seed<s>``.
+- ``kd``: the teacher's own top-k as the target distribution (KD baseline);
+- ``fusechat_varm`` / ``fusechat_sce``: FuseChat's fuse-then-merge, beyond the FuseLLM paper:
+  the pairwise targets ``fusellm_<source>`` merged in parameter space (VaRM, SCE), when there
+  are 2+ sources. They are not trained: ``make train`` merges them (``Variant.merge``).
+Each is made once per seed of ``reporting.seeds``; the run with ``training.seed`` keeps the
+variant's name, the others are ``<variant>-seed<s>`` (a merge takes its own seed's targets).
 """
 
 from __future__ import annotations
@@ -31,13 +34,43 @@ CORRECTED: dict[str, dict[str, str]] = {
     f"{MAIN}_corrected": {"target": "tail", "fallback": "next_token"},
 }
 
+FUSECHAT = "fusechat"
+
+
+@dataclass(frozen=True)
+class Merge:
+    """How a merged variant is made: ``method`` of :mod:`fusion.merge` with ``params``, over
+    ``variants`` (trained with the same seed), around the target before fusion as the pivot.
+
+    The pivot is the target itself because FuseChat's pivot is the model every pairwise
+    target was fine-tuned from: FuseChat (arXiv:2402.16107) fuses each source into a copy of
+    the pivot LLM and measures VaRM's variation against it, and FuseChat 2.0's released SCE
+    recipe (github.com/fanqiwan/FuseAI, FuseChat/mergekit/fusechat_configs/fusechat-sce.yml)
+    sets ``base_model`` to that pivot. Here ``fusellm_<source>`` starts from the target.
+    """
+
+    method: str
+    variants: tuple[str, ...]
+    params: tuple[tuple[str, object], ...] = ()
+
+
+# FuseChat's merges of its pairwise targets, by variant suffix: (method, params). SCE takes
+# FuseChat 2.0's released recipe, which produced FuseChat-7B-v2.0: the top 10% of positions
+# by variance across targets (``select_topk: 0.1``), the selection shaping only the weights
+# as its sce_merging.py does (``selection="weights"``; mergekit's own sce masks the deltas).
+FUSECHAT_MERGES: dict[str, tuple[str, tuple[tuple[str, object], ...]]] = {
+    "varm": ("varm", ()),
+    "sce": ("sce", (("select_topk", 0.1), ("selection", "weights"))),
+}
+
 
 @dataclass(frozen=True)
 class Variant:
     """What one variant trains on: which candidates its fused targets combine, and how.
 
     ``fused`` is False for the CLM baseline, which has no targets and trains with λ = 1 on
-    the blocks of ``data``.
+    the blocks of ``data``, and for merged variants: ``merge`` set, they are not trained but
+    merged from other variants (``sources`` names the sources fused into those).
     """
 
     name: str
@@ -48,6 +81,7 @@ class Variant:
     fused: bool = True
     target: str = "reference"  # fusion.target: renormalized top-k, or top-k + tail bucket
     fallback: str = "reference"  # fusion.fallback at positions without an aligned token
+    merge: Merge | None = None
 
     @property
     def data(self) -> str:
@@ -82,9 +116,25 @@ def fuse_variants(cfg: SuiteConfig) -> dict[str, Variant]:
     return {v.name: v for v in out}
 
 
+def merge_variants(cfg: SuiteConfig) -> dict[str, Variant]:
+    """FuseChat's merged variants: every pairwise target ``fusellm_<source>``, merged with each
+    method of ``FUSECHAT_MERGES``; none with one source (there are no pairwise targets)."""
+    names = tuple(s.name for s in cfg.models.sources)
+    if len(names) < 2:
+        return {}
+    pairwise = tuple(f"{MAIN}_{s}" for s in names)
+    return {
+        f"{FUSECHAT}_{suffix}": Variant(
+            f"{FUSECHAT}_{suffix}", names, fused=False, merge=Merge(method, pairwise, params)
+        )
+        for suffix, (method, params) in FUSECHAT_MERGES.items()
+    }
+
+
 def train_variants(cfg: SuiteConfig) -> dict[str, Variant]:
-    """Every variant ``make train`` produces, in order: the CLM baseline, then the fused ones."""
-    return {CLM: Variant(CLM, fused=False)} | fuse_variants(cfg)
+    """Every variant ``make train`` produces, in order: the CLM baseline, the fused ones, then
+    the merged ones (after the targets they merge)."""
+    return {CLM: Variant(CLM, fused=False)} | fuse_variants(cfg) | merge_variants(cfg)
 
 
 def get_variant(cfg: SuiteConfig, name: str) -> Variant:

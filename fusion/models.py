@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from huggingface_hub import snapshot_download
 from transformers import (
     AutoConfig,
     AutoModelForCausalLM,
@@ -94,3 +95,19 @@ def load_model(spec: ModelSpec, layout: Layout, device: torch.device | str = "cp
         trust_remote_code=spec.trust_remote_code,
         name=spec.name,
     )
+
+
+def local_checkpoint(spec: ModelSpec, layout: Layout) -> str:
+    """A config model's weights as a local directory: the tiny world's build or a local path as
+    it is, a hub id as its snapshot in the Hugging Face cache (``make prefetch``). Weight
+    merging reads safetensors files, which a hub id alone does not name."""
+    path = layout.model(spec)
+    if Path(path).is_dir():
+        return path
+    try:
+        return snapshot_download(path, revision=spec.revision, local_files_only=True)
+    except Exception as err:  # not cached, or not a hub id: one line naming the fix
+        reason = (str(err).strip() or type(err).__name__).splitlines()[0][:160]
+        raise SuiteError(
+            f"no local copy of '{spec.name}' ({path}): {reason}; run `make prefetch`"
+        ) from None

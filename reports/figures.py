@@ -26,7 +26,9 @@ from matplotlib.ticker import MaxNLocator
 from mlflow.tracking import MlflowClient
 
 from configs.layout import Layout
-from reports.paper import COLUMN_LABELS, PAPER_TABLES, ROW_LABELS, as_frame
+from reports.beyond import MARK, table_rows
+from reports.beyond import label as row_label  # ``label`` names a legend entry here
+from reports.paper import COLUMN_LABELS, PAPER_TABLES, as_frame
 from reports.tables import Built, search
 
 LOSSES = {"train/clm_loss": ("CLM loss", "-"), "train/distill_loss": ("distill loss", "--")}
@@ -49,9 +51,11 @@ def read_built(csv: Path) -> Built:
     paper = PAPER_TABLES[csv.stem]
     cells = pd.read_csv(csv, dtype={"row": str, "column": str})
 
+    rows = list(table_rows(csv.stem, set(cells["row"])))
+
     def grid(field: str) -> pd.DataFrame:
         frame = cells.pivot(index="row", columns="column", values=field)
-        return frame.reindex(index=list(paper.rows), columns=list(paper.columns)).astype(float)
+        return frame.reindex(index=rows, columns=list(paper.columns)).astype(float)
 
     cells["reason"] = cells["reason"].fillna("")
     reasons = {
@@ -94,7 +98,7 @@ def draw_bars(
         for pos in at[~present]:
             ax.annotate("n/a", (pos, 0), (0, 2), textcoords="offset points", ha="center", size=8)
         missing.append(int((~present).sum()))
-    ax.set_xticks(x, [ROW_LABELS.get(r, r) for r in rows], rotation=30, ha="right")
+    ax.set_xticks(x, [row_label(r) for r in rows], rotation=30, ha="right")
     ax.set_ylim(bottom=0)  # every score and perplexity is >= 0; the axis stays put when all n/a
     return missing
 
@@ -102,9 +106,9 @@ def draw_bars(
 def table_figure(built: Built, path: Path) -> Path:
     """Grouped bars, reproduced vs paper per row, one panel per compared column."""
     paper = PAPER_TABLES[built.name]
-    theirs = as_frame(built.name)
+    rows = list(built.values.index)  # the paper's rows, then those beyond it (no paper bar)
+    theirs = as_frame(built.name).reindex(rows)
     columns = figure_columns(built.name)
-    rows = list(paper.rows)
     fig, axes = _grid(len(columns), 0.8 * len(rows) + 1.5, 3.6)
     missing = np.zeros(2, dtype=int)
     for ax, column in zip(axes, columns, strict=True):
@@ -122,12 +126,16 @@ def table_figure(built: Built, path: Path) -> Path:
     fig.legend(handles=keys, loc="outside upper right", fontsize=8)
     better = "higher" if paper.higher_is_better else "lower"
     fig.suptitle(f"{built.name}: {paper.paper_label} ({better} is better)\n{paper.metric}")
+    beyond = len(rows) - len(paper.rows)
+    missing[1] -= beyond * len(columns)  # rows beyond the paper have no paper value to miss
+    notes = [f"{MARK} beyond the paper: no paper value"] if beyond else []
     if missing.any():
-        fig.supxlabel(
+        notes.append(
             f"n/a: {missing[0]} reproduced and {missing[1]} paper values missing; "
-            f"reasons in {built.name}.md",
-            fontsize=8,
+            f"reasons in {built.name}.md"
         )
+    if notes:
+        fig.supxlabel("\n".join(notes), fontsize=8)
     return _save(fig, path)
 
 

@@ -14,14 +14,15 @@ from pathlib import Path
 import pandas as pd
 
 from configs.layout import Layout
-from reports.paper import PAPER_TABLES, ROW_LABELS, as_frame
+from reports.beyond import BASELINES, EXTRA_ROWS, group_note, label
+from reports.paper import PAPER_TABLES, as_frame
 from reports.stats import difference
 from reports.stats import verdict as stats_verdict
 from reports.tables import Built
 
 TRANSPOSED = {"table1", "table2", "table3", "table8"}
 ITEMS_ROW, SEEDS_COLUMN = "n (items)", "seeds"
-GAIN_ROWS = {"llama2_clm", "llama2_kd", "fusellm"}
+GAIN_ROWS = {"llama2_clm", "llama2_kd", "fusellm", "fusechat_varm", "fusechat_sce"}
 # The paper's ordering claims, per table: (better row, worse row); judged on every column.
 CLAIMS: dict[str, list[tuple[str, str]]] = {
     "table1": [("fusellm", "llama2_clm"), ("llama2_clm", "llama2")],
@@ -84,9 +85,7 @@ def formatted(built: Built, bold: tuple[str, str] = ("**", "**")) -> pd.DataFram
     if items:
         out.loc[ITEMS_ROW] = [items.get(c, "—") for c in out.columns]
         out[SEEDS_COLUMN] = [seeds.get(r, "") for r in out.index]
-    return out.rename(
-        index=lambda r: ROW_LABELS.get(r, r) + (" †" if r in built.departures else "")
-    )
+    return out.rename(index=lambda r: label(r) + (" †" if r in built.departures else ""))
 
 
 def claims(built: Built) -> pd.DataFrame:
@@ -106,8 +105,7 @@ def claims(built: Built) -> pd.DataFrame:
             difference, verdict = _judged(built, hi, lo, col, paper.higher_is_better)
             rows.append(
                 {
-                    "claim": f"{ROW_LABELS.get(hi, hi)} {'>' if paper.higher_is_better else '<'} "
-                    f"{ROW_LABELS.get(lo, lo)}",
+                    "claim": f"{label(hi)} {'>' if paper.higher_is_better else '<'} {label(lo)}",
                     "column": col,
                     "paper difference": _paper_difference(theirs, hi, lo, col),
                     "paper": _paper_verdict(theirs, hi, lo, col, paper.higher_is_better),
@@ -123,6 +121,42 @@ def _paper_difference(frame: pd.DataFrame, hi: str, lo: str, col: str) -> str:
         return "—"
     gap = frame.loc[hi, col] - frame.loc[lo, col]
     return "—" if math.isnan(gap) else f"{gap:+.2f}"
+
+
+def findings(built: Built) -> pd.DataFrame:
+    """Each row beyond the paper against FuseLLM and the fused-into model, with intervals.
+
+    No claim of the paper is judged (it makes none about these rows); the outcome is read
+    from the paired 95% interval of the difference, as claims are: *better* or *worse* when
+    it excludes 0, else *unresolved* (and always unresolved with one seed of a trained row)."""
+    paper, v = PAPER_TABLES[built.name], built.values
+    cols = [paper.average_column] if paper.average_column else list(paper.columns)
+    rows = []
+    for row in EXTRA_ROWS.get(built.name, ()):
+        for other in BASELINES[built.name]:
+            if row not in v.index or other not in v.index:
+                continue
+            for col in cols:
+                gap, verdict = _judged(built, row, other, col, paper.higher_is_better)
+                outcome = {"holds": "better", "reversed": "worse"}.get(verdict, verdict)
+                rows.append(
+                    {
+                        "row": label(row),
+                        "compared with": label(other),
+                        "column": col,
+                        "row value": _value(built, row, col, paper.decimals),
+                        "other value": _value(built, other, col, paper.decimals),
+                        "difference [95% CI]": gap,
+                        "outcome": outcome,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _value(built: Built, row: str, col: str, decimals: int) -> str:
+    """The cell's value with its interval (or spread), "—" when missing."""
+    x = built.values.loc[row, col]
+    return _fmt(x, decimals) + ("" if math.isnan(x) else _interval(built, row, col, decimals))
 
 
 def _paper_verdict(frame: pd.DataFrame, hi: str, lo: str, col: str, higher: bool) -> str:
@@ -153,7 +187,7 @@ def _judged(built: Built, hi: str, lo: str, col: str, higher: bool) -> tuple[str
 
 def long_form(built: Built) -> pd.DataFrame:
     """One line per cell: reproduced and paper value, and why a reproduced cell is missing."""
-    theirs = as_frame(built.name)
+    theirs = as_frame(built.name).reindex(built.values.index)  # rows beyond it: no value
     return pd.DataFrame(
         [
             {
@@ -181,7 +215,7 @@ def items_line(built: Built) -> str:
     if len(kinds) == 1:
         kind = kinds.pop()
         return f"{ITEMS.get(kind, kind)} in every row"
-    rows = (f"{ROW_LABELS.get(r, r)}: {ITEMS.get(k, k)}" for r, k in built.items.items())
+    rows = (f"{label(r)}: {ITEMS.get(k, k)}" for r, k in built.items.items())
     return "mixed; " + "; ".join(rows)
 
 
@@ -189,7 +223,7 @@ def markdown(built: Built, config: str) -> str:
     """The table's page: reproduced, paper, claims and the reasons for missing cells."""
     paper = PAPER_TABLES[built.name]
     ours = formatted(built)
-    theirs = as_frame(built.name).rename(index=lambda r: ROW_LABELS.get(r, r))
+    theirs = as_frame(built.name).rename(index=label)
     if built.name in TRANSPOSED:
         ours, theirs = ours.T, theirs.T
     lines = [
@@ -211,18 +245,23 @@ def markdown(built: Built, config: str) -> str:
         claims(built).to_markdown(index=False),
         "",
     ]
+    beyond = findings(built)
+    if not beyond.empty:
+        note = group_note(built.name, built.values.index)
+        lines += [note, "", "Findings beyond the paper (no claim judged):", ""]
+        lines += [beyond.to_markdown(index=False, disable_numparse=True), ""]
     if built.departures:
         lines += ["† Evaluated with settings unlike the paper's (not comparable):", ""]
-        lines += [f"- {ROW_LABELS.get(r, r)}: {text}" for r, text in built.departures.items()]
+        lines += [f"- {label(r)}: {text}" for r, text in built.departures.items()]
         lines += [""]
     if built.unisolated:
         lines += ["‡ Code run without the sandbox's full isolation (`make toolchains`):", ""]
         marked = built.unisolated.items()
-        lines += [f"- {ROW_LABELS.get(r, r)} / {c}: {why}" for (r, c), why in marked]
+        lines += [f"- {label(r)} / {c}: {why}" for (r, c), why in marked]
         lines += [""]
     if built.reasons:
         lines += ["Missing cells:", ""]
-        lines += [f"- {ROW_LABELS.get(r, r)} / {c}: {why}" for (r, c), why in built.reasons.items()]
+        lines += [f"- {label(r)} / {c}: {why}" for (r, c), why in built.reasons.items()]
     if paper.note:
         lines += ["", f"Note: {paper.note}"]
     return "\n".join(lines) + "\n"

@@ -26,8 +26,10 @@ from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
 from configs.tracking import metric_key
+from configs.variants import CORRECTED, fuse_variants, merge_variants
 from evaluation.code.sandbox import ISOLATION
 from evaluation.suites import SUITES, real_bbh_task
+from reports.beyond import table_rows
 from reports.intervals import CellStats, ItemReader, cell_stats
 from reports.paper import PAPER_TABLES
 
@@ -74,7 +76,8 @@ def row_models(cfg: SuiteConfig) -> dict[str, str]:
         ("fusellm_avgce", "fusellm") if f.method == "min_ce" else ("fusellm", "fusellm_mince")
     )
     rows |= {"fusellm_em": em, "fusellm_mined": mined, "fusellm_avgce": avg, "fusellm_mince": mince}
-    return rows
+    beyond = [*merge_variants(cfg), *(v for v in fuse_variants(cfg) if v in CORRECTED)]
+    return rows | {name: name for name in beyond}  # FuseChat, corrected FuseLLM
 
 
 def column_metrics(cfg: SuiteConfig, table: str) -> dict[str, str]:
@@ -203,15 +206,17 @@ def build(
     runs: pd.DataFrame,
     reader: ItemReader | None = None,
 ) -> Built:
-    """The reproduced values of ``table`` (rows and columns as in the paper): the mean and the
-    standard deviation over the seeds each cell was measured with, and each cell's 95%
-    interval over items and seeds (read through ``reader``, shared across tables)."""
+    """The reproduced values of ``table`` (rows and columns as in the paper, then the rows
+    beyond it this config has): the mean and the standard deviation over the seeds each cell
+    was measured with, and each cell's 95% interval over items and seeds (read through
+    ``reader``, shared across tables)."""
     paper = PAPER_TABLES[table]
-    values = pd.DataFrame(math.nan, index=list(paper.rows), columns=list(paper.columns))
+    models = row_models(cfg)
+    rows = table_rows(table, None if table == "ensemble_merging" else models)
+    values = pd.DataFrame(math.nan, index=list(rows), columns=list(paper.columns))
     spread = values.copy()
     reasons: dict[tuple[str, str], str] = {}
-    models = row_models(cfg)
-    for row in paper.rows:
+    for row in rows:
         for column in paper.columns:
             samples, why = _cell(cfg, table, row, column, models, runs)
             if why:
@@ -220,8 +225,8 @@ def build(
             series = pd.Series(list(samples.values()), dtype=float)
             values.loc[row, column] = series.mean()
             spread.loc[row, column] = series.std(ddof=1)  # NaN for a single seed
-    departures = row_tags(runs, models, paper.rows, "parity.departures", "; ")
-    items = row_tags(runs, models, paper.rows, "items", "+")
+    departures = row_tags(runs, models, rows, "parity.departures", "; ")
+    items = row_tags(runs, models, rows, "items", "+")
     unisolated = unisolated_cells(runs, models, values) if table == "table3" else {}
     sub = PYTHIA if table == "ensemble_merging" else ""
 

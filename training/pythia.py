@@ -4,7 +4,8 @@ One base model (Pythia-1B in the paper, the tiny world's GPT-NeoX base here) is 
 trained on three domains, giving three same-architecture experts. Compared, by perplexity on
 each domain's test split: the base, each expert, their output ensemble (uniform mixture of
 next-token distributions), their linear weight merge, and FuseLLM with the base as target and
-the experts as sources (same tokenizer: alignment takes the exact path). Everything lives in
+the experts as sources (same tokenizer: alignment takes the exact path); beyond the paper,
+FuseChat's VaRM and SCE merges of the experts around the base. Everything lives in
 the sub-experiment ``$(RUNS)/<name>/pythia/`` and is logged with the tag ``sub=pythia``.
 ``make pythia`` runs ``python -m evaluation.pythia``, which asks `candidates` for the rows.
 """
@@ -17,12 +18,12 @@ from pathlib import Path
 from configs import tracking
 from configs.layout import Layout, atomic_dir
 from configs.schema import ModelSpec, SuiteConfig
-from configs.variants import get_variant
+from configs.variants import FUSECHAT, FUSECHAT_MERGES, get_variant
 from fusion.align.stage import align_source
 from fusion.corpus import domain_texts
 from fusion.fuse.stage import fuse_variant
 from fusion.merge.driver import merge_checkpoints
-from fusion.models import load_causal_lm
+from fusion.models import load_causal_lm, local_checkpoint
 from fusion.represent import represent_model
 from training.causal_lm import clm_arguments, pack_texts, train_clm
 from training.train import train_variant
@@ -78,6 +79,23 @@ def fuse_experts(cfg: SuiteConfig, layout: Layout, experts: dict[str, Path]) -> 
     return train_variant(fcfg, sub, FUSED) / "model"
 
 
+def merge_experts(cfg: SuiteConfig, layout: Layout, experts: dict[str, Path]) -> dict[str, str]:
+    """FuseChat's merges of the experts (beyond the paper): VaRM and SCE, the base as pivot.
+
+    FuseChat merges same-architecture targets fine-tuned from one pivot; the experts already
+    are that (the base continually trained per domain), so they are merged as they are, with
+    the recipes of the main experiment's ``fusechat_*`` variants. Cached, atomic (the driver).
+    """
+    sub, base = layout.child(SUB, cfg), local_checkpoint(cfg.pythia.base, layout)
+    paths, rows = [str(p) for p in experts.values()], {}
+    for suffix, (method, params) in FUSECHAT_MERGES.items():
+        out = sub.root / f"{FUSECHAT}_{suffix}"
+        if not out.exists():
+            merge_checkpoints(paths, str(out), method, dict(params), base=base)
+        rows[out.name] = str(out)
+    return rows
+
+
 def candidates(cfg: SuiteConfig, layout: Layout) -> dict[str, object]:
     """Every compared model by table row: a path, or the loaded ensemble."""
     experts = {d: train_expert(cfg, layout, d) for d in cfg.pythia.domains}
@@ -90,4 +108,4 @@ def candidates(cfg: SuiteConfig, layout: Layout) -> dict[str, object]:
     rows["ensemble"] = experts
     rows["weight_merging"] = str(merged)
     rows["fusellm"] = str(fuse_experts(cfg, layout, experts))
-    return rows
+    return rows | merge_experts(cfg, layout, experts)

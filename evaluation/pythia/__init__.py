@@ -1,8 +1,9 @@
 """Scoring of the Pythia experiment (the paper's Table 7): every row by perplexity per domain.
 
-The models themselves (experts, weight merge, FuseLLM of the experts) come from
-`training.pythia`; the ensemble is scored as one model (uniform mixture of the experts'
-next-token distributions). Each row's figures are logged to MLflow with the tag ``sub=pythia``.
+The models themselves (experts, weight merge, FuseLLM of the experts, and beyond the paper
+FuseChat's VaRM and SCE merges of the experts) come from `training.pythia`; the ensemble is
+scored as one model (uniform mixture of the experts' next-token distributions). Each row's
+figures are logged to MLflow with the tag ``sub=pythia``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`make pythia`: experts, ensemble, weight merging and FuseLLM, scored per domain."""
+"""`make pythia`: experts, ensemble, weight merging, FuseLLM and FuseChat's merges, per domain."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from evaluation.pythia import run_pythia
 
 
 def main() -> None:
-    args = cli.parser("Pythia experiment: experts, ensemble, weight merging, FuseLLM.").parse_args()
+    args = cli.parser("Pythia experiment: experts, ensemble, merges, FuseLLM").parse_args()
     cfg, layout = cli.load(args)
     path = run_pythia(cfg, layout)
     for row, figures in json.loads(path.read_text()).items():

@@ -1,4 +1,4 @@
-"""`make pythia` on the micro world: seven rows x three domains, experts best at home, MLflow."""
+"""`make pythia` on the micro world: nine rows x three domains, experts best at home, MLflow."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ import torch
 from safetensors.torch import load_file
 
 from configs import tracking
+from configs.variants import FUSECHAT_MERGES
 from evaluation.pythia import run_pythia
+from fusion.merge.driver import merge_checkpoints
 from training.pythia import SUB
 
 
-def test_pythia_experiment_end_to_end(micro_cfg, micro_world) -> None:
+def test_pythia_experiment_end_to_end(micro_cfg, micro_world, tmp_path) -> None:
     results = json.loads(run_pythia(micro_cfg, micro_world).read_text())
     domains = micro_cfg.pythia.domains
     rows = ["pythia", *(f"pythia_{d}" for d in domains), "ensemble", "weight_merging", "fusellm"]
+    rows += ["fusechat_varm", "fusechat_sce"]  # beyond the paper: FuseChat's merges
     assert list(results) == rows
     for row in rows:
         assert set(results[row]) == set(domains)
@@ -29,6 +32,14 @@ def test_pythia_experiment_end_to_end(micro_cfg, micro_world) -> None:
     experts = [load_file(str(root / "experts" / d / "model.safetensors")) for d in domains]
     key = next(iter(merged))
     assert torch.allclose(merged[key], sum(e[key] for e in experts) / len(experts), atol=1e-6)
+    base = micro_world.model(micro_cfg.pythia.base)
+    paths = [str(root / "experts" / d) for d in domains]
+    for name, (method, params) in FUSECHAT_MERGES.items():
+        out = tmp_path / name
+        merge_checkpoints(paths, str(out), method, dict(params), base=base)
+        ours = load_file(str(root / f"fusechat_{name}" / "model.safetensors"))
+        direct = load_file(str(out / "model.safetensors"))
+        assert ours.keys() == direct.keys() and all(torch.equal(ours[k], direct[k]) for k in ours)
     tracking.use_store(micro_world)
     runs = mlflow.search_runs(
         experiment_names=[micro_cfg.name],

@@ -12,7 +12,7 @@ import pytest
 from configs import tracking
 from configs.layout import Layout
 from reports.paper import PAPER_TABLES, as_frame
-from reports.render import claims, long_form, write_table
+from reports.render import claims, findings, long_form, write_table
 from reports.tables import build_all, column_metrics, row_models
 
 
@@ -67,7 +67,7 @@ def test_sources_and_ablation_show_the_paper_beside_ours(micro_cfg, store, name)
     (built,) = build_all(micro_cfg, store, [name])
     paper = as_frame(name)
     cells = long_form(built).set_index(["row", "column"])["paper"]
-    assert cells.to_dict() == paper.stack().to_dict()
+    assert cells.dropna().to_dict() == paper.stack().to_dict()  # rows beyond it have none
     assert built.values["bbh"].notna().any()  # ours, from the BBH averages in the store
     md = write_table(built, store)[1].read_text()
     assert all(f"{v:.2f}" in md for v in paper.to_numpy().ravel())
@@ -148,6 +148,8 @@ def test_cells_carry_item_intervals_and_claims_are_judged_on_paired_differences(
     for seed, skill in (("42", 0.5), ("43", 0.52)):  # CLM clearly above the base
         _log_items(layout, f"clm-seed{seed}", "clm", seed, answers(skill))
     _log_items(layout, "fusellm", "fusellm", "42", answers(0.9))  # one seed only
+    for seed in ("42", "43"):
+        _log_items(layout, f"fusechat_varm-seed{seed}", "fusechat_varm", seed, answers(0.95))
     (t2,) = build_all(micro_cfg, layout, ["table2"])
     est = t2.stats.estimates[("llama2_clm", "average")]
     assert est.value == pytest.approx(t2.values.loc["llama2_clm", "average"])
@@ -158,6 +160,9 @@ def test_cells_carry_item_intervals_and_claims_are_judged_on_paired_differences(
     md = write_table(t2, layout)[1].read_text()
     assert f"{est.value:.2f} [{est.low:.2f}, {est.high:.2f}]" in md
     assert "n (items)" in md and "seeds" in md
+    beyond = findings(t2).set_index(["row", "compared with"])["outcome"]
+    assert beyond[("FuseChat (VaRM) §", "Llama-2")] == "better"
+    assert beyond[("FuseChat (VaRM) §", "FuseLLM")] == "unresolved (one seed of a trained model)"
 
 
 def test_runs_that_depart_from_the_paper_settings_are_flagged(micro_cfg, tmp_path) -> None:
@@ -195,3 +200,71 @@ def test_table8_reads_opencompass_scores_unscaled(micro_cfg, tmp_path) -> None:
     assert (t8.values.loc["llama2", fractions] == 25.0).all()
     assert t8.values.loc["llama2", "iwslt2017"] == 0.25
     assert (t8.values.loc["fusellm", list(lm_keys)] == 40.0).all()
+
+
+def test_fusechat_rows_sit_beyond_the_paper_with_intervals(micro_cfg, tmp_path) -> None:
+    """FuseChat's rows follow the paper's, pool their seeds like any variant, have no paper
+    value and no claim, and are compared with FuseLLM and the target in the findings."""
+    layout = Layout.of(micro_cfg, tmp_path)
+    keys = column_metrics(micro_cfg, "table2")
+    per_seed = {
+        "llama2": {"": 0.20},
+        "fusellm": {"42": 0.30},
+        "fusechat_varm": {"42": 0.40, "7": 0.44},
+        "fusechat_sce": {"42": 0.31},
+    }
+    for variant, seeds in per_seed.items():
+        for seed, value in seeds.items():
+            with tracking.stage_run(
+                layout, "eval", variant + (f"-seed{seed}" if seed == "7" else "")
+            ):
+                mlflow.set_tags({"variant": variant, "seed": seed})
+                mlflow.log_metrics(dict.fromkeys(keys.values(), value))
+    bpb = tracking.metric_key("eval", "perplexity", "phil", "bits_per_byte")
+    with tracking.stage_run(layout.child("pythia", micro_cfg), "eval", "fusechat_sce"):
+        mlflow.log_metric(bpb, 0.7)
+    tables = {t.name: t for t in build_all(micro_cfg, layout)}
+    beyond = ["fusellm_corrected", "fusechat_varm", "fusechat_sce"]
+    for name in ("table1", "table2", "table3", "table8", "sources"):
+        assert list(tables[name].values.index) == [*PAPER_TABLES[name].rows, *beyond], name
+    merged = [*PAPER_TABLES["ensemble_merging"].rows, "fusechat_varm", "fusechat_sce"]
+    assert list(tables["ensemble_merging"].values.index) == merged
+    assert list(tables["kd"].values.index) == [*PAPER_TABLES["kd"].rows, "fusellm_corrected"]
+    choices = ["fusellm_tail", "fusellm_nextfb", "fusellm_corrected"]
+    assert list(tables["ablation"].values.index) == [*PAPER_TABLES["ablation"].rows, *choices]
+    t2 = tables["table2"]
+    assert t2.values.loc["fusechat_varm", "average"] == pytest.approx(42.0)
+    assert t2.std("fusechat_varm", "boolq") == pytest.approx(math.sqrt(8))
+    assert tables["sources"].values.loc["fusechat_varm", "cs"] == pytest.approx(42.0)
+    assert tables["ensemble_merging"].values.loc["fusechat_sce", "phil"] == pytest.approx(0.7)
+    cells = long_form(t2).set_index(["row", "column"])["paper"]
+    assert cells.loc["fusechat_varm"].isna().all()  # never a paper value
+    assert (
+        cells.drop(index=["fusellm_corrected", "fusechat_varm", "fusechat_sce"]).to_dict()
+        == as_frame("table2").stack().to_dict()
+    )
+    assert not claims(t2)["claim"].str.contains("FuseChat").any()
+    found = findings(t2).set_index(["row", "compared with"])
+    varm = found.loc[("FuseChat (VaRM) §", "FuseLLM")]
+    assert varm["row value"] == f"42.00 ± {math.sqrt(8):.2f}"  # no items logged: the spread
+    # no per-item samples, so no outcome is read from the raw gaps (31 vs 30 with one seed)
+    assert varm["outcome"].startswith("unresolved (no per-item samples")
+    assert found.loc[("FuseChat (SCE) §", "FuseLLM"), "outcome"].startswith("unresolved")
+    assert found.loc[("FuseChat (SCE) §", "Llama-2"), "difference [95% CI]"] == "+11.00"
+    md = write_table(t2, layout)[1].read_text()
+    assert "FuseChat (VaRM) §" in md and "§ FuseChat (fuse-then-merge), beyond" in md
+    assert "Findings beyond the paper" in md
+
+
+def test_fusechat_rows_need_two_sources(micro_cfg, tmp_path) -> None:
+    models = micro_cfg.models.model_copy(update={"sources": micro_cfg.models.sources[:1]})
+    cfg = micro_cfg.model_copy(update={"models": models})
+    layout = Layout.of(cfg, tmp_path)
+    with tracking.stage_run(layout, "eval", "fusechat_varm"):  # a stray run makes no row
+        mlflow.log_metrics(dict.fromkeys(column_metrics(cfg, "table1").values(), 0.5))
+    assert "fusechat_varm" not in row_models(cfg)
+    t1, em = build_all(cfg, layout, ["table1", "ensemble_merging"])
+    assert list(t1.values.index) == [*PAPER_TABLES["table1"].rows, "fusellm_corrected"]
+    assert "fusechat_varm" in em.values.index  # the Pythia experts are merged regardless
+    page = write_table(t1, layout)[1].read_text()
+    assert "FuseChat (VaRM)" not in page and "FuseLLM (corrected) §" in page

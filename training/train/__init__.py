@@ -3,6 +3,8 @@
 Variants: every fused-target variant of :mod:`configs.variants` (``fusellm``, one per source,
 the EM and AvgCE ablations, ``kd`` with the teacher's top-k), trained with λ =
 ``training.clm_weight``, and ``clm``: the baseline on the same blocks and steps with λ = 1.
+FuseChat's merged variants are not trained: their seed's pairwise targets are merged
+(:mod:`training.train.merge`), on rank 0 only (merging is one CPU process's work).
 All settings come from ``cfg.training`` (accelerate and DeepSpeed through the Trainer's own
 arguments). Checkpoints go to ``<out>/checkpoints``; a re-run resumes from the newest
 complete one. The final model is saved atomically to ``<out>/model``, then ``meta.json``
@@ -35,6 +37,7 @@ from fusion.fuse.stage import load_fused
 from fusion.models import load_model
 from training.causal_lm import clm_arguments
 from training.collator import SparseTargetCollator
+from training.train.merge import merge_variant
 from training.trainer import FusionTrainer
 
 TARGET_COLUMNS = ["input_ids", "target_ids", "target_probs", "target_len"]
@@ -48,9 +51,14 @@ OPTIMIZER_FILES = ("optimizer.pt", "latest")
 MODEL_IDENTITY = ("model_type", "vocab_size", "hidden_size", "num_hidden_layers")
 
 
+def rank_zero() -> bool:
+    """True in the job's first process: launchers (torchrun, accelerate, deepspeed) set RANK."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def say(message: str) -> None:
-    """Print once per job: launchers (torchrun, accelerate, deepspeed) set RANK per process."""
-    if int(os.environ.get("RANK", "0")) == 0:
+    """Print once per job."""
+    if rank_zero():
         print(message, flush=True)
 
 
@@ -237,6 +245,9 @@ def train_variant(cfg: SuiteConfig, layout: Layout, variant: str, seed: int | No
     out = layout.trained(name)
     if (out / "meta.json").exists():
         return out
+    if spec.merge:  # FuseChat: train this seed's pairwise targets (if not yet), then merge
+        targets = [train_variant(cfg, layout, v, seed) / "model" for v in spec.merge.variants]
+        return merge_variant(cfg, layout, spec, seed, targets) if rank_zero() else out
     cfg = cfg.model_copy(update={"training": cfg.training.model_copy(update={"seed": seed})})
     clm_weight = spec.clm_weight(cfg)
     tokenizer, model = load_model(cfg.models.target, layout, torch.device("cpu"))
