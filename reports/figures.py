@@ -27,7 +27,7 @@ from mlflow.tracking import MlflowClient
 
 from configs.layout import Layout
 from reports.paper import COLUMN_LABELS, PAPER_TABLES, ROW_LABELS, as_frame
-from reports.tables import Built, search
+from reports.tables import FINISHED, Built, search
 
 LOSSES = {"train/clm_loss": ("CLM loss", "-"), "train/distill_loss": ("distill loss", "--")}
 PANELS_PER_LINE = 3
@@ -134,7 +134,9 @@ def table_figure(built: Built, path: Path) -> Path:
 def train_histories(layout: Layout) -> Curves:
     """Per ``train`` run (the newest per run name): its step-indexed losses from MLflow."""
     runs = search(
-        layout, filter_string="tags.stage = 'train'", order_by=["attributes.start_time DESC"]
+        layout,
+        filter_string=f"tags.stage = 'train' and {FINISHED}",
+        order_by=["attributes.start_time DESC"],
     )
     if runs.empty:
         return {}
