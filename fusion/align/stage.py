@@ -115,15 +115,21 @@ def align_source(cfg: SuiteConfig, layout: Layout, spec: ModelSpec, vocab: str) 
             )
             if mapping is not None:
                 (tmp / "vocab_map.json").write_text(json.dumps(mapping, ensure_ascii=False))
+            # logged before the rename: a kill between the two redoes both, never loses the run
+            log_alignment(layout, spec.name, vocab, stats, tmp / "vocab_map.json")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    return out
+
+
+def log_alignment(layout: Layout, source: str, vocab: str, stats: dict, vocab_map: Path) -> None:
+    """MLflow run ``align:<source>_<vocab>``: the map's statistics and the map itself."""
     with tracking.stage_run(
-        layout, "align", f"{spec.name}_{vocab}", {"source": spec.name, "vocab": vocab}
+        layout, "align", f"{source}_{vocab}", {"source": source, "vocab": vocab}
     ):
         mlflow.log_metrics({tracking.metric_key("align", k): v for k, v in stats.items()})
-        if mapping is not None:
-            mlflow.log_artifact(str(out / "vocab_map.json"))
-    return out
+        if vocab_map.is_file():
+            mlflow.log_artifact(str(vocab_map))
 
 
 def load_alignment(layout: Layout, source: str, vocab: str) -> Dataset:

@@ -109,16 +109,16 @@ def fuse_variant(cfg: SuiteConfig, layout: Layout, variant: Variant) -> Path:
             new_fingerprint=f"fuse-{variant.name}",
             desc=f"fuse {variant.name}",
         )
+        support = [n for lengths in fused["target_len"] for n in lengths]
         with atomic_dir(out) as tmp:
             fused.save_to_disk(str(tmp))
             (tmp / "meta.json").write_text(json.dumps({**variant.__dict__, "blocks": len(fused)}))
+            # logged before the rename: a kill between the two redoes both, never loses the run
+            with tracking.stage_run(layout, "fuse", variant.name, variant.__dict__):
+                mean = sum(support) / max(len(support), 1)
+                mlflow.log_metrics({"fuse/blocks": len(fused), "fuse/mean_support": mean})
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    support = [n for lengths in fused["target_len"] for n in lengths]
-    with tracking.stage_run(layout, "fuse", variant.name, variant.__dict__):
-        mlflow.log_metrics(
-            {"fuse/blocks": len(fused), "fuse/mean_support": sum(support) / max(len(support), 1)}
-        )
     return out
 
 
