@@ -103,6 +103,10 @@ class Layout:
     def trained(self, variant: str) -> Path:
         return self.root / "train" / variant
 
+    def made_from(self, variant: str) -> Path:
+        """The variant and config slice a trained variant was made from (``make train``)."""
+        return self.trained(variant) / "made_from.json"
+
     def evaluation(self, model_name: str) -> Path:
         return self.root / "eval" / model_name
 

@@ -9,6 +9,9 @@ complete one. The final model is saved atomically to ``<out>/model``, then ``met
 marks the variant done and the MLflow run ``train:<variant>`` is logged from rank 0. Fused
 data that does not fit the target (another tokenizer's ids, targets for other positions) and
 a checkpoint of another model are refused before any step, with one line naming the fix.
+A variant is done only for the config slice it was made from (``made_from.json``, written
+before the first step): after a change (``make train VARIANT=x SET=...``) its outputs are
+removed, checkpoints included, and it is retrained, as a changed stage is.
 Usage: ``python -m training.train --config configs/tiny.yaml [--variant NAME]``.
 """
 
@@ -17,12 +20,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import mlflow
 import pyarrow.compute as pc
 import torch
 from datasets import Dataset
+from safetensors import safe_open
 from transformers import PreTrainedModel, TrainingArguments
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
@@ -30,6 +35,7 @@ from configs import tracking
 from configs.errors import SuiteError
 from configs.layout import Layout, atomic_dir
 from configs.schema import SuiteConfig
+from configs.stages import changed_keys, fingerprint
 from configs.variants import Variant, get_train_variant, lineage, replica
 from fusion.fuse.stage import load_fused
 from fusion.models import load_model
@@ -48,7 +54,7 @@ MODEL_IDENTITY = ("model_type", "vocab_size", "hidden_size", "num_hidden_layers"
 
 def say(message: str) -> None:
     """Print once per job: launchers (torchrun, accelerate, deepspeed) set RANK per process."""
-    if int(os.environ.get("RANK", "0")) == 0:
+    if trainer_rank_zero():
         print(message, flush=True)
 
 
@@ -154,11 +160,22 @@ def last_complete_checkpoint(checkpoints: Path) -> Path | None:
 
 
 def check_checkpoint(checkpoint: Path, model: PreTrainedModel) -> None:
-    """Refuse to resume a checkpoint of another model (its weights and optimizer would not fit).
+    """Refuse to resume an unreadable checkpoint, or one of another model (its weights and
+    optimizer would not fit).
 
     Such a directory is left by an earlier run with another target under the same RUNS;
     it may hold hours of that run's progress, so deleting it is left to the user.
     """
+    weights = checkpoint / "model.safetensors"
+    try:
+        if weights.is_file():
+            safe_open(str(weights), "pt").keys()  # the header: a torn or foreign file fails here
+    except Exception as err:  # safetensors raises its own error type; one line either way
+        reason = (str(err) or type(err).__name__).splitlines()[0][:120]
+        raise SuiteError(
+            f"checkpoint {checkpoint} is unreadable ({reason}): delete it to resume from an "
+            "earlier one (or from the start)"
+        ) from None
     try:
         saved = json.loads((checkpoint / "config.json").read_text())
     except (OSError, ValueError):
@@ -222,16 +239,19 @@ def train_variant(cfg: SuiteConfig, layout: Layout, variant: str, seed: int | No
     """Train the target on ``variant``'s data with ``seed`` (default ``training.seed``) and
     save it under ``layout.trained(replica(...))``.
 
-    Idempotent (``meta.json`` marks a finished run) and resumable (newest complete
-    checkpoint). Returns the run's output directory.
+    Idempotent (``meta.json`` marks a finished run of the same slice) and resumable (newest
+    complete checkpoint). Returns the run's output directory.
     """
     seed = cfg.training.seed if seed is None else seed
     spec = get_train_variant(cfg, variant)
     name = replica(cfg, spec.name, seed)
     out = layout.trained(name)
-    if (out / "meta.json").exists():
-        return out
     cfg = cfg.model_copy(update={"training": cfg.training.model_copy(update={"seed": seed})})
+    made_from = slice_of(cfg, spec)
+    if current(layout, name, made_from) and (out / "meta.json").exists():
+        return out
+    if trainer_rank_zero():
+        write_json(layout.made_from(name), made_from)
     clm_weight = spec.clm_weight(cfg)
     tokenizer, model = load_model(cfg.models.target, layout, torch.device("cpu"))
     data = training_data(layout, spec, model.config.vocab_size)
@@ -256,6 +276,46 @@ def train_variant(cfg: SuiteConfig, layout: Layout, variant: str, seed: int | No
     if trainer.is_world_process_zero():
         meta = summary(variant, seed, clm_weight, trainer, out / "model")
         record(layout, cfg, name, meta, trainer.state.log_history)
-        (out / "meta.json.tmp").write_text(json.dumps(meta, indent=2))
-        (out / "meta.json.tmp").rename(out / "meta.json")
+        write_json(out / "meta.json", meta)
     return out
+
+
+def slice_of(cfg: SuiteConfig, spec: Variant) -> dict:
+    """What a trained variant is made from: its definition and the config slice of the train
+    stage (training, with this seed, and every upstream stage's), as JSON values."""
+    return {"variant": json.loads(json.dumps(asdict(spec))), **fingerprint(cfg, "train")}
+
+
+def current(layout: Layout, name: str, made_from: dict) -> bool:
+    """Whether the variant's outputs (finished or not) were made from ``made_from``. Outputs
+    recorded from another slice, or finished without a record, are removed, checkpoints
+    included, so nothing of other settings is kept or resumed."""
+    out = layout.trained(name)
+    if not out.exists():
+        return False
+    try:
+        recorded = json.loads(layout.made_from(name).read_text())
+    except (OSError, ValueError):
+        recorded = None
+    if recorded == made_from:
+        return True
+    if recorded is None and not (out / "meta.json").exists():
+        return False  # unfinished and unrecorded: kept, check_checkpoint guards a resume
+    changed = changed_keys(recorded, made_from) if recorded else ["no record of it"]
+    if trainer_rank_zero():
+        say(f"train: {name} was made from another config ({', '.join(changed[:5])}): retraining")
+        shutil.rmtree(out)
+    return False
+
+
+def trainer_rank_zero() -> bool:
+    """Launchers (torchrun, accelerate, deepspeed) set RANK per process; rank 0 writes."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def write_json(path: Path, body: dict) -> None:
+    """``path`` written beside and renamed: a reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(body, indent=2))
+    tmp.rename(path)
