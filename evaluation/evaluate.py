@@ -213,7 +213,8 @@ def made_from(cfg: SuiteConfig, layout: Layout, name: str) -> dict:
     evaluated again."""
     trained = layout.made_from(name)
     model = json.loads(trained.read_text()) if trained.is_file() else fingerprint(cfg, "world")
-    return {"evaluation": STAGES["eval"].slice(cfg), "model": model}
+    settings = json.loads(json.dumps(STAGES["eval"].slice(cfg), default=str))  # as read back
+    return {"evaluation": settings, "model": model}
 
 
 def evaluated(cfg: SuiteConfig, layout: Layout, name: str) -> bool:

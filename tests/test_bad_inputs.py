@@ -242,7 +242,7 @@ def _world_without_manifest(env: Env) -> Run:
     return Run("evaluation.run_eval", env.args(runs, "--model", "llama2"), runs)
 
 
-@case("world of another version", "delete")
+@case("world of another version", "are version 0, this suite reads 1: delete")
 def _world_of_another_version(env: Env) -> Run:
     runs = env.runs(copies=("world/manifest.json",))
     (runs / "micro/world/manifest.json").write_text('{"versions": {"tasks": 0, "code": 0}}')
