@@ -290,3 +290,23 @@ def test_a_variant_is_done_only_for_the_slice_it_was_made_from(
     assert recorded["train"]["training"]["max_steps"] == 2 and recorded["variant"]["name"] == "clm"
     train.train_variant(shorter, Layout.of(shorter, layout.runs), "clm")
     assert "retraining" not in capsys.readouterr().out
+
+
+def test_a_kill_after_the_last_checkpoint_saves_it_without_another_step(
+    micro_cfg, fused_world, tmp_path, capsys
+) -> None:
+    """Killed once the last checkpoint is written but before the model is saved: the re-run
+    saves that checkpoint as the model (the Trainer, resumed there, would take a 5th step)."""
+    layout = Layout.of(micro_cfg, _fresh_runs(fused_world, tmp_path))
+    out = train.train_variant(micro_cfg, layout, "clm")
+    first = (out / "model" / "model.safetensors").read_bytes()
+    shutil.rmtree(out / "model")
+    (out / "meta.json").unlink()
+    train.train_variant(micro_cfg, layout, "clm")
+    assert "checkpoint-4 holds the last step: saving it as the model" in capsys.readouterr().out
+    assert json.loads((out / "meta.json").read_text())["steps"] == 4
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == [
+        "checkpoint-2",
+        "checkpoint-4",
+    ]
+    assert (out / "model" / "model.safetensors").read_bytes() == first

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import torch
 from datasets import Dataset
 from safetensors import safe_open
-from transformers import PreTrainedModel, TrainingArguments
+from transformers import PreTrainedModel, TrainerState, TrainingArguments
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
 from configs import tracking
@@ -159,6 +159,13 @@ def last_complete_checkpoint(checkpoints: Path) -> Path | None:
     return Path(last) if last else None
 
 
+def final_state(checkpoint: Path) -> TrainerState | None:
+    """The checkpoint's Trainer state when it holds the run's last step (a run killed after
+    it, before its model was saved), else None."""
+    state = TrainerState.load_from_json(str(checkpoint / "trainer_state.json"))
+    return state if state.max_steps and state.global_step >= state.max_steps else None
+
+
 def check_checkpoint(checkpoint: Path, model: PreTrainedModel) -> None:
     """Refuse to resume an unreadable checkpoint, or one of another model (its weights and
     optimizer would not fit).
@@ -261,6 +268,10 @@ def train_variant(cfg: SuiteConfig, layout: Layout, variant: str, seed: int | No
     if resume:
         check_checkpoint(resume, model)
         say(f"resuming from {resume.name}")
+    finished = final_state(resume) if resume else None
+    if finished:  # the Trainer would take one more step from it: save it as it is instead
+        say(f"{resume.name} holds the last step: saving it as the model")
+        model = type(model).from_pretrained(str(resume), dtype=model.dtype)
     pad = next(i for i in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0) if i is not None)
     trainer = FusionTrainer(
         model=model,
@@ -271,7 +282,10 @@ def train_variant(cfg: SuiteConfig, layout: Layout, variant: str, seed: int | No
         clm_weight=clm_weight,
         distill_loss=cfg.training.distill_loss,
     )
-    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    if finished:
+        trainer.state = finished
+    else:
+        trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     save_final(trainer, out / "model")
     if trainer.is_world_process_zero():
         meta = summary(variant, seed, clm_weight, trainer, out / "model")
