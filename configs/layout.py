@@ -126,6 +126,14 @@ class Layout:
         return uri or f"sqlite:///{(self.runs / 'mlflow.db').resolve()}"
 
 
+def fresh_scratch(path: Path) -> Path:
+    """An empty scratch dir at ``path``: one named per output, so what a killed run left there
+    is removed by the next, as :func:`atomic_dir` removes its temp dir."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
 @contextmanager
 def atomic_dir(final: Path) -> Iterator[Path]:
     """Yield a temp directory beside ``final``; rename it to ``final`` only on success.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
 import mlflow
@@ -20,7 +19,7 @@ from transformers import AutoTokenizer
 
 from configs import tracking
 from configs.errors import SuiteError
-from configs.layout import Layout, atomic_dir
+from configs.layout import Layout, atomic_dir, fresh_scratch
 from configs.schema import ModelSpec, SuiteConfig
 from configs.variants import fuse_variants
 from fusion.align.topk import Aligner
@@ -96,7 +95,7 @@ def align_source(cfg: SuiteConfig, layout: Layout, spec: ModelSpec, vocab: str) 
         flat_logits, _ = flatten(logits, "float32")
         return {"aligned_ids": flat_ids, "aligned_logits": flat_logits, "aligned_len": lengths}
 
-    scratch = Path(tempfile.mkdtemp(dir=layout.root, prefix=".align-cache-"))
+    scratch = fresh_scratch(layout.root / f".align-cache-{spec.name}_{vocab}")
     try:
         paired = _paired(target, source, spec.name)
         aligned = paired.map(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
 import mlflow
@@ -20,7 +19,7 @@ from datasets import Dataset, Features, Sequence, Value, load_from_disk
 
 from configs import tracking
 from configs.errors import SuiteError
-from configs.layout import Layout, atomic_dir
+from configs.layout import Layout, atomic_dir, fresh_scratch
 from configs.schema import SuiteConfig
 from configs.variants import Variant
 from fusion.align.stage import load_alignment
@@ -92,7 +91,7 @@ def fuse_variant(cfg: SuiteConfig, layout: Layout, variant: Variant) -> Path:
         return out
     table = candidates_table(cfg, layout, variant)
     f = cfg.fusion
-    scratch = Path(tempfile.mkdtemp(dir=layout.root, prefix=".fuse-cache-"))
+    scratch = fresh_scratch(layout.root / f".fuse-cache-{variant.name}")
     try:
         fused = table.map(
             fuse_block,
