@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -10,12 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pytest
 import torch
 from datasets import Dataset
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from configs import tracking
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.variants import fuse_variants
@@ -206,3 +209,21 @@ def test_source_without_vocabulary_overlap_is_refused(micro_cfg, fused_world) ->
     target = AutoTokenizer.from_pretrained(fused_world.model(micro_cfg.models.target))
     with pytest.raises(SuiteError, match="shares no token"):
         vocab_mapping(alien, target, "mined", "alien")
+
+
+def test_represent_logs_one_run_per_model(micro_cfg, fused_world) -> None:
+    """MLflow run ``represent:<model>``: the settings, and tokens and bytes per token as
+    ``meta.json`` and the stored shards give them."""
+    tracking.use_store(fused_world)
+    runs = mlflow.search_runs(
+        experiment_names=[micro_cfg.name], filter_string="tags.stage = 'represent'"
+    )
+    assert sorted(runs["tags.model"]) == sorted(s.name for s in micro_cfg.models.all())
+    out = fused_world.representation("llama2")
+    row = runs[runs["tags.model"] == "llama2"].iloc[0]
+    meta = json.loads((out / "meta.json").read_text())
+    stored = sum(p.stat().st_size for p in out.rglob("*.arrow"))
+    assert row["metrics.represent/tokens"] == meta["tokens"]
+    assert row["metrics.represent/bytes_per_token"] == pytest.approx(stored / meta["tokens"])
+    assert row["params.topk"] == str(micro_cfg.fusion.topk)
+    assert row["params.block_size"] == str(micro_cfg.fusion.block_size)
