@@ -12,7 +12,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
 .DEFAULT_GOAL := help
-.PHONY: force help setup test test-slow test-gpu lint plan prefetch world represent align fuse train pythia eval tables table1 table2 table3 table8 kd ensemble_merging sources ablation reproduce mlflow-ui clean-runs toolchains toolchains-install bench real-data mergekit-env
+.PHONY: force help setup test test-slow test-gpu lint plan prefetch world represent align fuse train pythia eval tables table1 table2 table3 table8 kd ensemble_merging sources ablation reproduce chaos mlflow-ui clean-runs toolchains toolchains-install bench real-data mergekit-env
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_ -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -108,6 +108,11 @@ table1 table2 table3 table8 kd ensemble_merging sources ablation: setup ## one t
 	$(PY) -m reports $(ARGS) --table $@
 
 reproduce: $(ROOT)/report.md ## everything: world, represent, align, fuse, train, pythia, eval, tables; time per stage
+
+# Chaos: CONFIG defaults to configs/micro.yaml here; RUNS/chaos is emptied and used twice.
+CHAOS_CONFIG = $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG),configs/micro.yaml)
+chaos: setup ## kill make reproduce (SIGKILL) inside every stage, finish it, compare every artifact and MLflow metric with a clean run (RUNS/chaos)
+	$(PY) -m configs.chaos --config $(CHAOS_CONFIG) --runs $(RUNS)/chaos
 
 force:
 

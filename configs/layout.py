@@ -103,6 +103,10 @@ class Layout:
     def trained(self, variant: str) -> Path:
         return self.root / "train" / variant
 
+    def made_from(self, variant: str) -> Path:
+        """The variant and config slice a trained variant was made from (``make train``)."""
+        return self.trained(variant) / "made_from.json"
+
     def evaluation(self, model_name: str) -> Path:
         return self.root / "eval" / model_name
 
@@ -120,6 +124,14 @@ class Layout:
         """MLflow store: the config's, ``MLFLOW_TRACKING_URI``, else sqlite under RUNS."""
         uri = self.cfg.reporting.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
         return uri or f"sqlite:///{(self.runs / 'mlflow.db').resolve()}"
+
+
+def fresh_scratch(path: Path) -> Path:
+    """An empty scratch dir at ``path``: one named per output, so what a killed run left there
+    is removed by the next, as :func:`atomic_dir` removes its temp dir."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
 
 
 @contextmanager

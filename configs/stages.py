@@ -4,6 +4,7 @@ config slice its outputs depend on (what `configs.stamps` compares to decide a r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -70,3 +71,23 @@ STAGES: dict[str, Stage] = {
     "eval": Stage("evaluation.run_eval", "train", _eval, ("eval",)),
     "pythia": Stage("evaluation.pythia", "world", _pythia, ("pythia",)),
 }
+
+
+def fingerprint(cfg: SuiteConfig, stage: str) -> dict[str, Any]:
+    """The config slice ``stage``'s outputs depend on: its own and every upstream stage's
+    (JSON values, so a slice read back from a stamp compares equal)."""
+    s = STAGES[stage]
+    before = fingerprint(cfg, s.upstream) if s.upstream else {}
+    return before | {stage: json.loads(json.dumps(s.slice(cfg), default=str))}
+
+
+def changed_keys(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two slices (for the message)."""
+    keys = []
+    for key in sorted(set(old) | set(new), key=str):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            keys += changed_keys(a, b, f"{prefix}{key}.")
+        elif a != b:
+            keys.append(f"{prefix}{key}")
+    return keys

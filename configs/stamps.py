@@ -21,36 +21,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from configs import cli
 from configs.errors import SuiteError
 from configs.layout import Layout
-from configs.schema import SuiteConfig
-from configs.stages import STAGES
-
-
-def fingerprint(cfg: SuiteConfig, stage: str) -> dict[str, Any]:
-    """The config slice ``stage``'s outputs depend on: its own and every upstream stage's."""
-    s = STAGES[stage]
-    before = fingerprint(cfg, s.upstream) if s.upstream else {}
-    return before | {stage: json.loads(json.dumps(s.slice(cfg), default=str))}
+from configs.stages import STAGES, changed_keys, fingerprint
 
 
 def stamp_path(layout: Layout, stage: str) -> Path:
     return layout.root / "stamps" / f"{stage}.json"
-
-
-def changed_keys(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
-    """Dotted keys whose values differ between two slices (for the message)."""
-    keys = []
-    for key in sorted(set(old) | set(new), key=str):
-        a, b = old.get(key), new.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            keys += changed_keys(a, b, f"{prefix}{key}.")
-        elif a != b:
-            keys.append(f"{prefix}{key}")
-    return keys
 
 
 def prepare(layout: Layout, stage: str) -> list[str]:

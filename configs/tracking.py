@@ -5,7 +5,8 @@
   ``$(RUNS)/mlartifacts`` for the sqlite store.
 - run: one per stage x model, named ``<stage>:<model>``, tagged ``stage``, ``model``,
   ``config`` and ``sub`` (a sub-experiment such as ``pythia``, else empty; its run names get
-  a ``<sub>/`` prefix) so tables can find runs without parsing names.
+  a ``<sub>/`` prefix) so tables can find runs without parsing names. A run left RUNNING
+  by a killed process is marked KILLED when its stage redoes it; readers take FINISHED runs.
 - params: the stage's config slice, flattened with dots (``build.hidden_size``).
 - metrics: slash-separated keys, ``<stage>/<what>[/<detail>]``, e.g. ``train/loss``.
 """
@@ -69,6 +70,16 @@ def experiment_id(layout: Layout) -> str:
     return mlflow.create_experiment(name, artifact_location=location)
 
 
+def mark_killed(experiment: str, name: str) -> None:
+    """Mark runs named ``name`` still RUNNING as KILLED: a process killed with SIGKILL never
+    ends its run, and the stage redoing it is the proof that nothing else is (one stage runs
+    a given model at a time). Readers take FINISHED runs only."""
+    client = mlflow.MlflowClient()
+    query = f"attributes.run_name = '{name}' and attributes.status = 'RUNNING'"
+    for run in client.search_runs([experiment], query):
+        client.set_terminated(run.info.run_id, "KILLED")
+
+
 @contextmanager
 def stage_run(
     layout: Layout, stage: str, model: str, params: Mapping[str, Any] | None = None
@@ -77,6 +88,7 @@ def stage_run(
     experiment = experiment_id(layout)
     tags = {"stage": stage, "model": model, "config": layout.cfg.name, "sub": layout.sub}
     name = f"{layout.sub}/{stage}:{model}" if layout.sub else f"{stage}:{model}"
+    mark_killed(experiment, name)
     with mlflow.start_run(experiment_id=experiment, run_name=name, tags=tags) as run:
         if params:
             mlflow.log_params(flatten(params))

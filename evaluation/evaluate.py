@@ -17,6 +17,7 @@ artifacts.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import lm_eval
@@ -26,6 +27,7 @@ from configs import registry, tracking
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
+from configs.stages import STAGES, changed_keys, fingerprint
 from configs.tracking import metric_key
 from configs.variants import lineage, replica, train_runs
 from evaluation import perplexity as ppl
@@ -35,6 +37,7 @@ from evaluation.lm_eval_runner import run_lm_eval
 from evaluation.opencompass_datasets import paper_configs, paper_datasets, tiny_datasets
 from evaluation.opencompass_runner import harness_version as opencompass_version
 from evaluation.opencompass_runner import run_opencompass
+from evaluation.outputs import write_text
 from evaluation.parity import parity_tags, shots_of, used_settings
 from evaluation.real.items import generate_real_tasks, items_tag, real_tasks
 from evaluation.suites import SUITES, lm_eval_tasks, opencompass_only
@@ -204,16 +207,44 @@ def evaluate(
     return outcomes
 
 
+def made_from(cfg: SuiteConfig, layout: Layout, name: str) -> dict:
+    """What an evaluation of ``name`` depends on: the evaluation settings and the slice the
+    model was made from (a trained variant's, else the world's), so a retrained variant is
+    evaluated again."""
+    trained = layout.made_from(name)
+    model = json.loads(trained.read_text()) if trained.is_file() else fingerprint(cfg, "world")
+    settings = json.loads(json.dumps(STAGES["eval"].slice(cfg), default=str))  # as read back
+    return {"evaluation": settings, "model": model}
+
+
+def evaluated(cfg: SuiteConfig, layout: Layout, name: str) -> bool:
+    """Whether ``done.json`` marks ``name`` evaluated from the current slice; outputs of another
+    slice are removed (suites resume from what they find, which would mix the two)."""
+    out = layout.evaluation(name)
+    try:
+        recorded = json.loads((out / "done.json").read_text()).get("made_from")
+    except (OSError, ValueError):
+        return False
+    current = made_from(cfg, layout, name)
+    if recorded == current:
+        return True
+    changed = changed_keys(recorded, current) if isinstance(recorded, dict) else ["no record"]
+    print(f"eval: {name} was evaluated from another config ({', '.join(changed[:5])}): redone")
+    shutil.rmtree(out)
+    return False
+
+
 def evaluate_all(cfg: SuiteConfig, layout: Layout, device: str) -> list[str]:
-    """Every config model and every finished trained variant, each once (``done.json``)."""
+    """Every config model and every finished trained variant, each once (``done.json``, for
+    the slice it was evaluated from)."""
     names = [s.name for s in cfg.models.all()]
     trained = [replica(cfg, v, s) for v, s in train_runs(cfg)]
     names += [v for v in trained if (layout.trained(v) / "meta.json").exists()]
-    todo = [n for n in names if not (layout.evaluation(n) / "done.json").exists()]
+    todo = [n for n in names if not evaluated(cfg, layout, n)]
 
     def mark_done(name: str) -> None:
-        done = layout.evaluation(name) / "done.json"
-        done.write_text(json.dumps({"suites": list(cfg.evaluation.suites)}))
+        body = {"suites": list(cfg.evaluation.suites), "made_from": made_from(cfg, layout, name)}
+        write_text(layout.evaluation(name) / "done.json", json.dumps(body, indent=1))
 
     workers = min(cfg.evaluation.workers, len(todo))
     if workers > 1:

@@ -8,12 +8,13 @@ Cutting by target tokens means adding a source later never changes the blocks.
 from __future__ import annotations
 
 from datasets import Dataset, load_from_disk
-from transformers import AutoTokenizer, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from configs.errors import SuiteError
 from configs.layout import Layout, atomic_dir
 from configs.schema import SuiteConfig
 from fusion.corpus import corpus_texts
+from fusion.models import load_tokenizer
 
 
 def split_document(text: str, tokenizer: PreTrainedTokenizerBase, block_size: int) -> list[str]:
@@ -44,7 +45,7 @@ def make_blocks(cfg: SuiteConfig, layout: Layout) -> Dataset:
     """Build (or load) the block dataset: columns ``block_id`` and ``text``."""
     if layout.blocks.exists():
         return load_from_disk(str(layout.blocks))
-    tok = AutoTokenizer.from_pretrained(layout.model(cfg.models.target))
+    tok = load_tokenizer(layout.model(cfg.models.target), cfg.models.target.name)
     texts = [
         chunk
         for doc in corpus_texts(cfg, layout)

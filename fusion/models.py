@@ -38,6 +38,11 @@ def context_length(config: PretrainedConfig | str) -> int | None:
     return next((size for size in sizes if isinstance(size, int) and size > 0), None)
 
 
+def is_hub_id(model_path: str) -> bool:
+    """``org/name`` (resolved through the Hugging Face cache), not a local path."""
+    return model_path.count("/") == 1 and not model_path.startswith((".", "/", "~"))
+
+
 def check_model(model_path: str) -> None:
     """Fail in one line before a harness starts if the checkpoint cannot be loaded.
 
@@ -45,14 +50,29 @@ def check_model(model_path: str) -> None:
     local Hugging Face cache (``make prefetch``).
     """
     path = Path(model_path)
-    is_hub_id = model_path.count("/") == 1 and not model_path.startswith((".", "/", "~"))
-    if (path.exists() or not is_hub_id) and not (path / "config.json").is_file():
+    if (path.exists() or not is_hub_id(model_path)) and not (path / "config.json").is_file():
         raise SuiteError(f"no model checkpoint at {model_path} (no config.json): build it first")
     try:
         AutoTokenizer.from_pretrained(model_path)
     except Exception as err:  # any loader failure becomes one line naming the model
         reason = (str(err).strip() or type(err).__name__).splitlines()[0][:160]
         raise SuiteError(f"cannot load the tokenizer of {model_path}: {reason}") from None
+
+
+def require_local(path: str, name: str) -> None:
+    """A local checkpoint path must exist: the hub loaders would take it for a repo id and
+    fail with a validation error instead of naming the missing directory."""
+    local = path.startswith(("/", ".", "~")) or path.count("/") > 1  # else a hub id
+    if local and not Path(path).is_dir():
+        raise SuiteError(
+            f"cannot load model '{name}': no {path} (run `make world` or fix the path)"
+        )
+
+
+def load_tokenizer(path: str, name: str) -> PreTrainedTokenizerBase:
+    """A config model's tokenizer alone (what cutting blocks needs), or one line naming it."""
+    require_local(path, name)
+    return AutoTokenizer.from_pretrained(path)
 
 
 def load_causal_lm(
@@ -66,14 +86,16 @@ def load_causal_lm(
     """Tokenizer and eval-mode model at ``path``; refuse a tokenizer that does not fit it."""
     kw = {"revision": revision, "trust_remote_code": trust_remote_code}
     name = name or path
+    require_local(path, name)
     try:
         tok = AutoTokenizer.from_pretrained(path, **kw)
         torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, **kw)
-    except OSError as err:
+    except Exception as err:  # missing, torn or foreign files, each its own type: one line
+        reason = (str(err).strip() or type(err).__name__).splitlines()[0][:160]
         raise SuiteError(
-            f"cannot load model '{name}' from {path}: {err}".splitlines()[0]
-            + " (run `make world` or `make prefetch`)"
+            f"cannot load model '{name}' from {path}: {reason} (run `make world` or "
+            "`make prefetch`, or delete a torn checkpoint)"
         ) from None
     rows = model.get_input_embeddings().weight.shape[0]
     if len(tok) > rows:

@@ -29,7 +29,7 @@ from configs.layout import Layout
 from reports.beyond import MARK, table_rows
 from reports.beyond import label as row_label  # ``label`` names a legend entry here
 from reports.paper import COLUMN_LABELS, PAPER_TABLES, as_frame
-from reports.tables import Built, search
+from reports.tables import FINISHED, Built, search
 
 LOSSES = {"train/clm_loss": ("CLM loss", "-"), "train/distill_loss": ("distill loss", "--")}
 PANELS_PER_LINE = 3
@@ -142,7 +142,9 @@ def table_figure(built: Built, path: Path) -> Path:
 def train_histories(layout: Layout) -> Curves:
     """Per ``train`` run (the newest per run name): its step-indexed losses from MLflow."""
     runs = search(
-        layout, filter_string="tags.stage = 'train'", order_by=["attributes.start_time DESC"]
+        layout,
+        filter_string=f"tags.stage = 'train' and {FINISHED}",
+        order_by=["attributes.start_time DESC"],
     )
     if runs.empty:
         return {}

@@ -132,7 +132,8 @@ def _by_column(
     rows: tuple[str, ...], columns: tuple[str, ...], cells: dict[str, tuple[float, ...]]
 ) -> dict[str, dict[str, float]]:
     """Turn per-column tuples (one value per row, as the paper prints them) into values[row]."""
-    assert set(cells) == set(columns), "every column needs one tuple"
+    if set(cells) != set(columns):
+        raise ValueError(f"paper cells and columns differ: {sorted(set(cells) ^ set(columns))}")
     return {r: {c: cells[c][i] for c in columns} for i, r in enumerate(rows)}
 
 
@@ -140,7 +141,8 @@ def _by_row(
     rows: tuple[str, ...], columns: tuple[str, ...], cells: dict[str, tuple[float, ...]]
 ) -> dict[str, dict[str, float]]:
     """Turn per-row tuples (one value per column) into values[row]."""
-    assert set(cells) == set(rows), "every row needs one tuple"
+    if set(cells) != set(rows):
+        raise ValueError(f"paper cells and rows differ: {sorted(set(cells) ^ set(rows))}")
     return {r: dict(zip(columns, cells[r], strict=True)) for r in rows}
 
 

@@ -39,6 +39,9 @@ SUMMARY_COLUMNS = {"bbh": "table1", "cs": "table2", "me": "table3"}
 PERCENT_METRICS = ("acc", "exact_match", "em", "f1", "pass")  # fractions shown as %
 PYTHIA = "pythia"
 STORE_WAIT_S = 10.0  # how long a read waits on a writer before the store counts as held
+# A killed stage leaves its run RUNNING (or KILLED once redone): only finished runs count.
+FINISHED = "attributes.status = 'FINISHED'"
+FINISHED_EVAL = f"tags.stage = 'eval' and {FINISHED}"
 
 
 Samples = dict[str, float]  # seed tag -> value ("" for a model that is not seeded)
@@ -89,7 +92,12 @@ def column_metrics(cfg: SuiteConfig, table: str) -> dict[str, str]:
     suite = TABLE_SUITE[table]
     by_name = {b.paper.lower().replace("-", "_"): b for b in SUITES[suite]}
     columns = [c for c in PAPER_TABLES[table].columns if c != PAPER_TABLES[table].average_column]
-    assert set(columns) == set(by_name), (table, sorted(set(columns) ^ set(by_name)))
+    if set(columns) != set(by_name):
+        odd = ", ".join(sorted(set(columns) ^ set(by_name)))
+        raise SuiteError(
+            f"{table}'s paper columns and the {suite} suite's benchmarks differ ({odd}): "
+            "make reports/paper.py and evaluation/suites.py name the same benchmarks"
+        )
     keys = {}
     for column in columns:
         b = by_name[column]
@@ -139,9 +147,7 @@ def search(layout: Layout, **query) -> pd.DataFrame:
 
 def eval_runs(layout: Layout) -> pd.DataFrame:
     """The newest ``eval`` run per (sub, model) of the config's experiment."""
-    runs = search(
-        layout, filter_string="tags.stage = 'eval'", order_by=["attributes.start_time DESC"]
-    )
+    runs = search(layout, filter_string=FINISHED_EVAL, order_by=["attributes.start_time DESC"])
     if runs.empty:
         return runs
     for tag in ("sub", "seed", "variant", "parity.departures", "items"):

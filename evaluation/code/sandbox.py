@@ -396,7 +396,8 @@ def _binary(name: str) -> str:
     """The path a step runs ``name`` by: outside the system dirs, its real path, which is
     what the box shows (a symlink elsewhere would dangle there)."""
     found = locate(name)
-    assert found is not None, name  # run_program checked unavailable() first
+    if found is None:  # run_program checked unavailable() first: the toolchain just went
+        raise SuiteError(f"'{name}' is no longer on PATH: run `make toolchains`")
     real = os.path.realpath(found[0])
     return found[0] if under_system(real) else real
 

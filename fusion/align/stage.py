@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
 import mlflow
@@ -26,7 +25,7 @@ from transformers import AutoTokenizer
 
 from configs import tracking
 from configs.errors import SuiteError
-from configs.layout import Layout, atomic_dir
+from configs.layout import Layout, atomic_dir, fresh_scratch
 from configs.schema import ModelSpec, SuiteConfig
 from configs.variants import fuse_variants
 from fusion.align.topk import Aligner
@@ -109,7 +108,7 @@ def align_source(cfg: SuiteConfig, layout: Layout, spec: ModelSpec, vocab: str) 
             "aligned_lse": lse.astype(np.float32),
         }
 
-    scratch = Path(tempfile.mkdtemp(dir=layout.root, prefix=".align-cache-"))
+    scratch = fresh_scratch(layout.root / f".align-cache-{spec.name}_{vocab}")
     try:
         paired = _paired(target, source, spec.name)
         aligned = paired.map(
@@ -129,15 +128,21 @@ def align_source(cfg: SuiteConfig, layout: Layout, spec: ModelSpec, vocab: str) 
             )
             if mapping is not None:
                 (tmp / "vocab_map.json").write_text(json.dumps(mapping, ensure_ascii=False))
+            # logged before the rename: a kill between the two redoes both, never loses the run
+            log_alignment(layout, spec.name, vocab, stats, tmp / "vocab_map.json")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    return out
+
+
+def log_alignment(layout: Layout, source: str, vocab: str, stats: dict, vocab_map: Path) -> None:
+    """MLflow run ``align:<source>_<vocab>``: the map's statistics and the map itself."""
     with tracking.stage_run(
-        layout, "align", f"{spec.name}_{vocab}", {"source": spec.name, "vocab": vocab}
+        layout, "align", f"{source}_{vocab}", {"source": source, "vocab": vocab}
     ):
         mlflow.log_metrics({tracking.metric_key("align", k): v for k, v in stats.items()})
-        if mapping is not None:
-            mlflow.log_artifact(str(out / "vocab_map.json"))
-    return out
+        if vocab_map.is_file():
+            mlflow.log_artifact(str(vocab_map))
 
 
 def fallback_share(aligned: Dataset) -> float:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
 import mlflow
@@ -26,7 +25,7 @@ from datasets import Dataset, Features, Sequence, Value, load_from_disk
 
 from configs import tracking
 from configs.errors import SuiteError
-from configs.layout import Layout, atomic_dir
+from configs.layout import Layout, atomic_dir, fresh_scratch
 from configs.schema import SuiteConfig
 from configs.variants import Variant
 from fusion.align.stage import load_alignment
@@ -125,7 +124,7 @@ def fuse_variant(cfg: SuiteConfig, layout: Layout, variant: Variant) -> Path:
         return out
     table = candidates_table(cfg, layout, variant)
     f = cfg.fusion
-    scratch = Path(tempfile.mkdtemp(dir=layout.root, prefix=".fuse-cache-"))
+    scratch = fresh_scratch(layout.root / f".fuse-cache-{variant.name}")
     try:
         fused = table.map(
             fuse_block,
@@ -145,10 +144,11 @@ def fuse_variant(cfg: SuiteConfig, layout: Layout, variant: Variant) -> Path:
         with atomic_dir(out) as tmp:
             fused.save_to_disk(str(tmp))
             (tmp / "meta.json").write_text(json.dumps({**variant.__dict__, "blocks": len(fused)}))
+            # logged before the rename: a kill between the two redoes both, never loses the run
+            with tracking.stage_run(layout, "fuse", variant.name, variant.__dict__):
+                mlflow.log_metrics(fuse_stats(fused))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    with tracking.stage_run(layout, "fuse", variant.name, variant.__dict__):
-        mlflow.log_metrics(fuse_stats(fused))
     return out
 
 

@@ -11,7 +11,9 @@ few bytes of Arrow offsets per block: within the 6K + 12 budget.
 Shards of ``fusion.shard_blocks`` blocks are written atomically, so a killed run resumes at
 the first missing shard. Ranks of ``accelerate launch`` take shards round-robin and
 compute each one exactly as a single process would, so results do not depend on the number
-of processes. ``meta.json``, written last by rank 0, marks a complete representation.
+of processes. ``meta.json``, written last by rank 0, marks a complete representation; just
+before it, rank 0 logs the MLflow run ``represent:<model>`` (the fusion settings; tokens,
+blocks, stored bytes per token, wall seconds).
 Usage: ``python -m fusion.represent --config configs/tiny.yaml [--model NAME]``.
 """
 
@@ -19,8 +21,10 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pyarrow.compute as pc
 import torch
@@ -29,7 +33,7 @@ from datasets import Dataset, Features, Sequence, Value, load_from_disk
 from tqdm import tqdm
 from transformers import PreTrainedModel
 
-from configs import registry
+from configs import registry, tracking
 from configs.errors import SuiteError
 from configs.layout import Layout, atomic_dir
 from configs.schema import ModelSpec, SuiteConfig
@@ -110,6 +114,7 @@ def represent_model(cfg: SuiteConfig, layout: Layout, spec: ModelSpec) -> Path:
     out = layout.representation(spec.name)
     if (out / "meta.json").exists():
         return out
+    started = time.monotonic()
     blocks = make_blocks(cfg, layout) if state.is_main_process else None
     state.wait_for_everyone()
     blocks = blocks if blocks is not None else load_from_disk(str(layout.blocks))
@@ -129,15 +134,17 @@ def represent_model(cfg: SuiteConfig, layout: Layout, spec: ModelSpec) -> Path:
                 represent_shard(model, tok, part, cfg, spec.name).save_to_disk(str(tmp))
     state.wait_for_everyone()
     if state.is_main_process:
-        write_meta(out, spec, cfg, n_shards, len(blocks))
+        meta = summary(out, spec, cfg, n_shards, len(blocks))
+        log_run(layout, cfg, meta, out, time.monotonic() - started, state.num_processes)
+        write_meta(out, meta)
     state.wait_for_everyone()
     return out
 
 
-def write_meta(out: Path, spec: ModelSpec, cfg: SuiteConfig, n_shards: int, n_blocks: int):
-    """Mark the representation complete (after checking every shard loads)."""
+def summary(out: Path, spec: ModelSpec, cfg: SuiteConfig, n_shards: int, n_blocks: int) -> dict:
+    """What ``meta.json`` records (after checking every shard loads)."""
     tokens = sum(len(x) for x in load_representation(out, n_shards)["input_ids"])
-    meta = {
+    return {
         "model": spec.name,
         "topk": cfg.fusion.topk,
         "shards": n_shards,
@@ -145,6 +152,26 @@ def write_meta(out: Path, spec: ModelSpec, cfg: SuiteConfig, n_shards: int, n_bl
         "tokens": tokens,
         "topk_mass": topk_mass(out, n_shards, cfg.fusion.topk),
     }
+
+
+def log_run(
+    layout: Layout, cfg: SuiteConfig, meta: dict, out: Path, seconds: float, processes: int
+) -> None:
+    """MLflow run ``represent:<model>``, logged before ``meta.json`` so that a kill between
+    the two redoes the run rather than losing it. ``seconds`` is this process's wall time:
+    after a resume, the time of the shards it wrote."""
+    f = cfg.fusion
+    params = {"model": meta["model"], "block_size": f.block_size, "topk": f.topk}
+    params |= {"shard_blocks": f.shard_blocks, "batch_size": f.batch_size, "processes": processes}
+    stored = sum(p.stat().st_size for p in out.rglob("*.arrow"))
+    with tracking.stage_run(layout, "represent", meta["model"], params):
+        metrics = {"tokens": meta["tokens"], "blocks": meta["blocks"], "seconds": seconds}
+        metrics["bytes_per_token"] = stored / max(meta["tokens"], 1)
+        mlflow.log_metrics({tracking.metric_key("represent", k): v for k, v in metrics.items()})
+
+
+def write_meta(out: Path, meta: dict) -> None:
+    """Mark the representation complete."""
     tmp = out / "meta.json.tmp"
     tmp.write_text(json.dumps(meta, indent=1))
     tmp.rename(out / "meta.json")

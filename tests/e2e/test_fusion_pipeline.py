@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -11,12 +12,14 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pytest
 import torch
 from datasets import Dataset
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from configs import tracking
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.variants import Variant, fuse_variants, get_variant
@@ -261,3 +264,21 @@ def test_fallback_choices_change_only_the_fallback_positions(
                 assert ids[t] == [tokens[t + 1]]
             else:  # the target's own distribution there
                 assert len(ids[t]) == micro_cfg.fusion.topk
+
+
+def test_represent_logs_one_run_per_model(micro_cfg, fused_world) -> None:
+    """MLflow run ``represent:<model>``: the settings, and tokens and bytes per token as
+    ``meta.json`` and the stored shards give them."""
+    tracking.use_store(fused_world)
+    runs = mlflow.search_runs(
+        experiment_names=[micro_cfg.name], filter_string="tags.stage = 'represent'"
+    )
+    assert sorted(runs["tags.model"]) == sorted(s.name for s in micro_cfg.models.all())
+    out = fused_world.representation("llama2")
+    row = runs[runs["tags.model"] == "llama2"].iloc[0]
+    meta = json.loads((out / "meta.json").read_text())
+    stored = sum(p.stat().st_size for p in out.rglob("*.arrow"))
+    assert row["metrics.represent/tokens"] == meta["tokens"]
+    assert row["metrics.represent/bytes_per_token"] == pytest.approx(stored / meta["tokens"])
+    assert row["params.topk"] == str(micro_cfg.fusion.topk)
+    assert row["params.block_size"] == str(micro_cfg.fusion.block_size)

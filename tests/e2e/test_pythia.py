@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
 
 import mlflow
+import pytest
 import torch
 from safetensors.torch import load_file
 
 from configs import tracking
 from configs.variants import FUSECHAT_MERGES
 from evaluation.pythia import run_pythia
+from fusion.corpus import domain_texts
 from fusion.merge.driver import merge_checkpoints
 from training.pythia import SUB
 
@@ -21,9 +24,16 @@ def test_pythia_experiment_end_to_end(micro_cfg, micro_world, tmp_path) -> None:
     rows = ["pythia", *(f"pythia_{d}" for d in domains), "ensemble", "weight_merging", "fusellm"]
     rows += ["fusechat_varm", "fusechat_sce"]  # beyond the paper: FuseChat's merges
     assert list(results) == rows
+    text_bytes = {
+        d: sum(len(t.encode()) for t in domain_texts(micro_cfg, micro_world, d, "test"))
+        for d in domains
+    }
     for row in rows:
         assert set(results[row]) == set(domains)
-        assert all(f["bits_per_byte"] > 0 for f in results[row].values())
+        for d, f in results[row].items():  # every row scored all of each domain's test text
+            assert f["bytes"] == text_bytes[d], (row, d)
+            assert f["bits_per_byte"] == pytest.approx(f["nll_sum"] / (math.log(2) * f["bytes"]))
+            assert f["perplexity"] == pytest.approx(math.exp(f["nll_sum"] / f["tokens"]))
     for d in domains:  # each expert is the best of the three experts on its own domain
         own = results[f"pythia_{d}"][d]["bits_per_byte"]
         assert all(own < results[f"pythia_{o}"][d]["bits_per_byte"] for o in domains if o != d)
@@ -61,4 +71,7 @@ def test_merged_checkpoint_runs_lm_eval(micro_cfg, micro_world) -> None:
     merged = micro_world.child(SUB, micro_cfg).root / "weight_merging"
     out = evaluate(micro_cfg, micro_world, str(merged), ["commonsense"], ["tiny_boolq"])
     acc = out["commonsense"]["results"]["tiny_boolq"]["acc,none"]
-    assert 0.0 <= acc <= 1.0
+    samples_file = micro_world.evaluation("weight_merging") / "commonsense/samples_tiny_boolq.jsonl"
+    samples = [json.loads(line) for line in samples_file.read_text().splitlines()]
+    assert len(samples) == micro_cfg.evaluation.limit  # every item scored, from this model
+    assert acc == pytest.approx(sum(s["acc"] for s in samples) / len(samples))

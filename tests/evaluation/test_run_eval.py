@@ -14,7 +14,7 @@ from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.loader import load_config
 from configs.tracking import metric_key
-from evaluation.evaluate import evaluate
+from evaluation.evaluate import evaluate, evaluated, made_from
 from evaluation.lm_eval_runner import run_lm_eval
 from evaluation.tasks.tiny import tiny_tasks
 
@@ -93,3 +93,28 @@ def test_bad_models_and_backends_are_one_line(layout: Layout, tmp_path) -> None:
     assert "\n" not in str(err.value)
     with pytest.raises(SuiteError, match="unknown model 'nope'"):
         evaluate(layout.cfg, layout, "nope")
+
+
+def test_done_marks_an_evaluation_only_for_its_slice(micro_cfg, tmp_path, capsys) -> None:
+    """`make eval` skips a model only if done.json was written from the same evaluation
+    settings and the same trained model; otherwise the stale outputs go and it is redone."""
+    layout = Layout.of(micro_cfg, tmp_path)
+    out = layout.evaluation("clm")
+    (out / "bbh").mkdir(parents=True)
+    layout.made_from("clm").parent.mkdir(parents=True)
+    layout.made_from("clm").write_text(json.dumps({"train": {"training": {"epochs": 1}}}))
+    body = {"suites": [], "made_from": made_from(micro_cfg, layout, "clm")}
+    (out / "done.json").write_text(json.dumps(body))
+    assert evaluated(micro_cfg, layout, "clm") and (out / "bbh").is_dir()
+    layout.made_from("clm").write_text(json.dumps({"train": {"training": {"epochs": 3}}}))
+    assert not evaluated(micro_cfg, layout, "clm")
+    assert "eval: clm was evaluated from another config (model.train.training.epochs)" in (
+        capsys.readouterr().out
+    )
+    assert not out.exists()
+    limited = load_config(ROOT / "configs/micro.yaml", ["evaluation.limit=2"])
+    (out / "bbh").mkdir(parents=True)
+    (out / "done.json").write_text(
+        json.dumps(body | {"made_from": made_from(limited, layout, "clm")})
+    )
+    assert not evaluated(micro_cfg, layout, "clm") and not out.exists()

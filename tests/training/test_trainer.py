@@ -304,3 +304,45 @@ def test_bf16_deepspeed_zero2_trains(fused_world, tmp_path) -> None:
     out = Layout.of(load_config(MICRO, sets), runs).trained("fusellm")
     assert json.loads((out / "meta.json").read_text())["steps"] == 2
     AutoModelForCausalLM.from_pretrained(out / "model")
+
+
+def test_a_variant_is_done_only_for_the_slice_it_was_made_from(
+    micro_cfg, fused_world, tmp_path, capsys
+) -> None:
+    """`make train VARIANT=clm SET="--set training.max_steps=2"` after a 4-step run retrains
+    (it used to return the old model); the same settings again keep it."""
+    layout = Layout.of(micro_cfg, _fresh_runs(fused_world, tmp_path))
+    out = train.train_variant(micro_cfg, layout, "clm")
+    assert json.loads((out / "meta.json").read_text())["steps"] == 4
+    shorter = load_config(MICRO, ["training.max_steps=2"])
+    train.train_variant(shorter, Layout.of(shorter, layout.runs), "clm")
+    printed = capsys.readouterr().out
+    assert "train: clm was made from another config (train.training.max_steps): retraining" in (
+        printed
+    )
+    assert json.loads((out / "meta.json").read_text())["steps"] == 2
+    assert not (out / "checkpoints" / "checkpoint-4").exists()  # the old run's are gone
+    recorded = json.loads(layout.made_from("clm").read_text())
+    assert recorded["train"]["training"]["max_steps"] == 2 and recorded["variant"]["name"] == "clm"
+    train.train_variant(shorter, Layout.of(shorter, layout.runs), "clm")
+    assert "retraining" not in capsys.readouterr().out
+
+
+def test_a_kill_after_the_last_checkpoint_saves_it_without_another_step(
+    micro_cfg, fused_world, tmp_path, capsys
+) -> None:
+    """Killed once the last checkpoint is written but before the model is saved: the re-run
+    saves that checkpoint as the model (the Trainer, resumed there, would take a 5th step)."""
+    layout = Layout.of(micro_cfg, _fresh_runs(fused_world, tmp_path))
+    out = train.train_variant(micro_cfg, layout, "clm")
+    first = (out / "model" / "model.safetensors").read_bytes()
+    shutil.rmtree(out / "model")
+    (out / "meta.json").unlink()
+    train.train_variant(micro_cfg, layout, "clm")
+    assert "checkpoint-4 holds the last step: saving it as the model" in capsys.readouterr().out
+    assert json.loads((out / "meta.json").read_text())["steps"] == 4
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == [
+        "checkpoint-2",
+        "checkpoint-4",
+    ]
+    assert (out / "model" / "model.safetensors").read_bytes() == first

@@ -11,6 +11,9 @@ complete one. The final model is saved atomically to ``<out>/model``, then ``met
 marks the variant done and the MLflow run ``train:<variant>`` is logged from rank 0. Fused
 data that does not fit the target (another tokenizer's ids, targets for other positions) and
 a checkpoint of another model are refused before any step, with one line naming the fix.
+A variant is done only for the config slice it was made from (``made_from.json``, written
+before the first step): after a change (``make train VARIANT=x SET=...``) its outputs are
+removed, checkpoints included, and it is retrained, as a changed stage is.
 Usage: ``python -m training.train --config configs/tiny.yaml [--variant NAME]``.
 """
 
@@ -19,19 +22,22 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import mlflow
 import pyarrow.compute as pc
 import torch
 from datasets import Dataset
-from transformers import PreTrainedModel, TrainingArguments
+from safetensors import safe_open
+from transformers import PreTrainedModel, TrainerState, TrainingArguments
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
 from configs import tracking
 from configs.errors import SuiteError
 from configs.layout import Layout, atomic_dir
 from configs.schema import SuiteConfig
+from configs.stages import changed_keys, fingerprint
 from configs.variants import Variant, get_train_variant, lineage, replica
 from fusion.fuse.stage import load_fused
 from fusion.models import load_model
@@ -167,12 +173,30 @@ def last_complete_checkpoint(checkpoints: Path) -> Path | None:
     return Path(last) if last else None
 
 
+def final_state(checkpoint: Path) -> TrainerState | None:
+    """The checkpoint's Trainer state when it holds the run's last step (a run killed after
+    it, before its model was saved), else None."""
+    state = TrainerState.load_from_json(str(checkpoint / "trainer_state.json"))
+    return state if state.max_steps and state.global_step >= state.max_steps else None
+
+
 def check_checkpoint(checkpoint: Path, model: PreTrainedModel) -> None:
-    """Refuse to resume a checkpoint of another model (its weights and optimizer would not fit).
+    """Refuse to resume an unreadable checkpoint, or one of another model (its weights and
+    optimizer would not fit).
 
     Such a directory is left by an earlier run with another target under the same RUNS;
     it may hold hours of that run's progress, so deleting it is left to the user.
     """
+    weights = checkpoint / "model.safetensors"
+    try:
+        if weights.is_file():
+            safe_open(str(weights), "pt").keys()  # the header: a torn or foreign file fails here
+    except Exception as err:  # safetensors raises its own error type; one line either way
+        reason = (str(err) or type(err).__name__).splitlines()[0][:120]
+        raise SuiteError(
+            f"checkpoint {checkpoint} is unreadable ({reason}): delete it to resume from an "
+            "earlier one (or from the start)"
+        ) from None
     try:
         saved = json.loads((checkpoint / "config.json").read_text())
     except (OSError, ValueError):
@@ -236,19 +260,22 @@ def train_variant(cfg: SuiteConfig, layout: Layout, variant: str, seed: int | No
     """Train the target on ``variant``'s data with ``seed`` (default ``training.seed``) and
     save it under ``layout.trained(replica(...))``.
 
-    Idempotent (``meta.json`` marks a finished run) and resumable (newest complete
-    checkpoint). Returns the run's output directory.
+    Idempotent (``meta.json`` marks a finished run of the same slice) and resumable (newest
+    complete checkpoint). Returns the run's output directory.
     """
     seed = cfg.training.seed if seed is None else seed
     spec = get_train_variant(cfg, variant)
     name = replica(cfg, spec.name, seed)
     out = layout.trained(name)
-    if (out / "meta.json").exists():
+    cfg = cfg.model_copy(update={"training": cfg.training.model_copy(update={"seed": seed})})
+    made_from = slice_of(cfg, spec)
+    if current(layout, name, made_from) and (out / "meta.json").exists():
         return out
+    if rank_zero():
+        write_json(layout.made_from(name), made_from)
     if spec.merge:  # FuseChat: train this seed's pairwise targets (if not yet), then merge
         targets = [train_variant(cfg, layout, v, seed) / "model" for v in spec.merge.variants]
         return merge_variant(cfg, layout, spec, seed, targets) if rank_zero() else out
-    cfg = cfg.model_copy(update={"training": cfg.training.model_copy(update={"seed": seed})})
     clm_weight = spec.clm_weight(cfg)
     tokenizer, model = load_model(cfg.models.target, layout, torch.device("cpu"))
     data = training_data(layout, spec, model.config.vocab_size)
@@ -258,6 +285,10 @@ def train_variant(cfg: SuiteConfig, layout: Layout, variant: str, seed: int | No
     if resume:
         check_checkpoint(resume, model)
         say(f"resuming from {resume.name}")
+    finished = final_state(resume) if resume else None
+    if finished:  # the Trainer would take one more step from it: save it as it is instead
+        say(f"{resume.name} holds the last step: saving it as the model")
+        model = type(model).from_pretrained(str(resume), dtype=model.dtype)
     pad = next(i for i in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0) if i is not None)
     trainer = FusionTrainer(
         model=model,
@@ -268,11 +299,49 @@ def train_variant(cfg: SuiteConfig, layout: Layout, variant: str, seed: int | No
         clm_weight=clm_weight,
         distill_loss=cfg.training.distill_loss,
     )
-    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    if finished:
+        trainer.state = finished
+    else:
+        trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     save_final(trainer, out / "model")
     if trainer.is_world_process_zero():
         meta = summary(variant, seed, clm_weight, trainer, out / "model")
         record(layout, cfg, name, meta, trainer.state.log_history)
-        (out / "meta.json.tmp").write_text(json.dumps(meta, indent=2))
-        (out / "meta.json.tmp").rename(out / "meta.json")
+        write_json(out / "meta.json", meta)
     return out
+
+
+def slice_of(cfg: SuiteConfig, spec: Variant) -> dict:
+    """What a trained variant is made from: its definition and the config slice of the train
+    stage (training, with this seed, and every upstream stage's), as JSON values."""
+    return {"variant": json.loads(json.dumps(asdict(spec))), **fingerprint(cfg, "train")}
+
+
+def current(layout: Layout, name: str, made_from: dict) -> bool:
+    """Whether the variant's outputs (finished or not) were made from ``made_from``. Outputs
+    recorded from another slice, or finished without a record, are removed, checkpoints
+    included, so nothing of other settings is kept or resumed."""
+    out = layout.trained(name)
+    if not out.exists():
+        return False
+    try:
+        recorded = json.loads(layout.made_from(name).read_text())
+    except (OSError, ValueError):
+        recorded = None
+    if recorded == made_from:
+        return True
+    if recorded is None and not (out / "meta.json").exists():
+        return False  # unfinished and unrecorded: kept, check_checkpoint guards a resume
+    changed = changed_keys(recorded, made_from) if recorded else ["no record of it"]
+    if rank_zero():
+        say(f"train: {name} was made from another config ({', '.join(changed[:5])}): retraining")
+        shutil.rmtree(out)
+    return False
+
+
+def write_json(path: Path, body: dict) -> None:
+    """``path`` written beside and renamed: a reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(body, indent=2))
+    tmp.rename(path)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 def _block(text: str) -> str:
     """A completion written as a block: without the newline after its opening quotes."""
-    assert text.startswith("\n"), text
+    if not text.startswith("\n"):
+        raise ValueError(f"a completion block starts with a newline: {text[:40]!r}")
     return text[1:]
 
 

@@ -80,7 +80,8 @@ def value(syntax: Syntax, v: object, kind: Type) -> str:
         if not _SAFE_TEXT.match(str(v)):
             raise ValueError(f"tiny code strings are letters, digits and spaces, got {v!r}")
         return fill(syntax.str_value, v=str(v))
-    assert isinstance(v, list), v
+    if not isinstance(v, list):
+        raise TypeError(f"tiny code values are bools, ints, strings or lists, got {v!r}")
     if not v and syntax.empty_list is not None:
         return syntax.empty_list
     items = ", ".join(fill(syntax.element, v=str(x)) for x in v)
