@@ -267,15 +267,17 @@ def train_variant(cfg: SuiteConfig, layout: Layout, variant: str, seed: int | No
     spec = get_train_variant(cfg, variant)
     name = replica(cfg, spec.name, seed)
     out = layout.trained(name)
-    cfg = cfg.model_copy(update={"training": cfg.training.model_copy(update={"seed": seed})})
-    made_from = slice_of(cfg, spec)
+    seeded = cfg.model_copy(update={"training": cfg.training.model_copy(update={"seed": seed})})
+    made_from = slice_of(seeded, spec)
     if current(layout, name, made_from) and (out / "meta.json").exists():
         return out
     if rank_zero():
         write_json(layout.made_from(name), made_from)
     if spec.merge:  # FuseChat: train this seed's pairwise targets (if not yet), then merge
+        # replica names come from the config's own training.seed, so ``cfg`` here, not ``seeded``
         targets = [train_variant(cfg, layout, v, seed) / "model" for v in spec.merge.variants]
         return merge_variant(cfg, layout, spec, seed, targets) if rank_zero() else out
+    cfg = seeded
     clm_weight = spec.clm_weight(cfg)
     tokenizer, model = load_model(cfg.models.target, layout, torch.device("cpu"))
     data = training_data(layout, spec, model.config.vocab_size)

@@ -18,6 +18,7 @@ from pathlib import Path
 import mlflow
 
 from configs import tracking
+from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
 from configs.variants import Variant, lineage, replica
@@ -34,7 +35,8 @@ def merge_variant(
     A model left by a run that stopped before ``meta.json`` is whole (the driver renames a
     finished merge into place) and is kept; the merge is deterministic anyway.
     """
-    assert spec.merge is not None, f"{spec.name} is not a merged variant"
+    if spec.merge is None:
+        raise SuiteError(f"{spec.name} is not a merged variant: train it with `make train`")
     name = replica(cfg, spec.name, seed)
     out = layout.trained(name)
     if (out / "meta.json").exists():
