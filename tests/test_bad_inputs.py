@@ -35,11 +35,11 @@ from transformers import AutoTokenizer
 from configs import cli, tracking
 from configs.layout import Layout
 from reports.tables import column_metrics, row_models
+from tests.privileges import unprivileged
 
 ROOT = Path(__file__).resolve().parents[1]
 MICRO = ROOT / "configs/micro.yaml"
 PAPER = ROOT / "configs/paper/fusellm_7b.yaml"
-NOBODY = 65534
 TOOLCHAINS = "evaluation.code.toolchains"
 NOISE = re.compile(r"\d+%\||^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d INFO mlflow")
 
@@ -434,18 +434,7 @@ def _read_only_runs(env: Env) -> Run:
         if path.is_dir():
             path.chmod(0o555)
 
-    @contextmanager
-    def nobody() -> Iterator[None]:  # root ignores permissions: drop to nobody for the run
-        if os.geteuid() != 0:
-            yield
-            return
-        os.seteuid(NOBODY)
-        try:
-            yield
-        finally:
-            os.seteuid(0)
-
-    return Run("reports", env.args(runs), runs, nobody)
+    return Run("reports", env.args(runs), runs, unprivileged)
 
 
 @case("toolchain missing, installed without root", "needs root and apt-get")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import mlflow
@@ -21,11 +19,11 @@ from configs.layout import Layout
 from reports import __main__ as reports_cli
 from reports import tables
 from reports.tables import column_metrics, row_models
+from tests.privileges import unprivileged
 
 ROOT = Path(__file__).resolve().parents[2]
 # `make tables` (tables, figures, report) and `make table2` (one table)
 MODES = {"all": (), "one table": ("--table", "table2")}
-NOBODY = 65534
 
 
 @pytest.fixture(scope="module")
@@ -63,19 +61,6 @@ def fails(main: Callable[[], None], monkeypatch, capsys, runs: Path, *extra: str
     err = capsys.readouterr().err
     assert exited.value.code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
     return err
-
-
-@contextmanager
-def unprivileged() -> Iterator[None]:
-    """File permissions bind (root bypasses them): run as ``nobody``, then become root again."""
-    if os.geteuid() != 0:
-        yield
-        return
-    os.seteuid(NOBODY)
-    try:
-        yield
-    finally:
-        os.seteuid(0)
 
 
 def test_tables_before_eval_runs_name_the_target(store, monkeypatch, capsys) -> None:
