@@ -24,12 +24,10 @@ import pandas as pd
 
 from configs.schema import SuiteConfig
 from evaluation.suites import SUITES, real_bbh_task
-from reports.paper import PAPER_TABLES
+from reports.paper import PAPER_TABLES, SUMMARY_SOURCE, TABLE_SUITE
 from reports.stats import Estimate, Items, estimate
 
 PER_ITEM = {"acc", "acc_norm", "exact_match", "em"}  # metrics that are means over items
-TABLE_SUITE = {"table1": "bbh", "table2": "commonsense", "table8": "generation"}
-SUMMARY_SOURCE = {"bbh": "table1", "cs": "table2", "me": "table3"}
 
 
 @dataclass(frozen=True)

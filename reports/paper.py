@@ -102,6 +102,10 @@ ME_LANGUAGES: tuple[str, ...] = tuple(sorted(LANGUAGES, key=lambda k: LANGUAGES[
 CS_TASKS: tuple[str, ...] = ("arc_easy", "arc_challenge", "boolq", "hellaswag", "openbookqa")
 GEN_TASKS: tuple[str, ...] = ("triviaqa", "drop", "lambada", "iwslt2017", "scibench")
 SUMMARY_COLUMNS: tuple[str, ...] = ("bbh", "cs", "me")
+# The harness suite of each per-task benchmark table, and the table whose average each summary
+# column (kd, sources, ablation) repeats.
+TABLE_SUITE: dict[str, str] = {"table1": "bbh", "table2": "commonsense", "table8": "generation"}
+SUMMARY_SOURCE: dict[str, str] = {"bbh": "table1", "cs": "table2", "me": "table3"}
 
 COLUMN_LABELS: dict[str, str] = {
     **{task: _bbh_label(task) for task in BBH_TASKS},

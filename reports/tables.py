@@ -31,11 +31,9 @@ from evaluation.code.sandbox import ISOLATION
 from evaluation.suites import SUITES, real_bbh_task
 from reports.beyond import table_rows
 from reports.intervals import CellStats, ItemReader, cell_stats
-from reports.paper import PAPER_TABLES
+from reports.paper import PAPER_TABLES, SUMMARY_SOURCE, TABLE_SUITE
 
-TABLE_SUITE = {"table1": "bbh", "table2": "commonsense", "table8": "generation"}
 SUMMARY_TABLES = {"kd", "sources", "ablation"}  # columns are suite averages: bbh, cs, me
-SUMMARY_COLUMNS = {"bbh": "table1", "cs": "table2", "me": "table3"}
 PERCENT_METRICS = ("acc", "exact_match", "em", "f1", "pass")  # fractions shown as %
 PYTHIA = "pythia"
 STORE_WAIT_S = 10.0  # how long a read waits on a writer before the store counts as held
@@ -279,7 +277,7 @@ def _cell(cfg, table, row, column, models, runs) -> tuple[Samples, str | None]:
     if row not in models:
         return {}, "this config has no such model"
     if table in SUMMARY_TABLES:
-        source = SUMMARY_COLUMNS[column]
+        source = SUMMARY_SOURCE[column]
         return _cell(cfg, source, row, PAPER_TABLES[source].average_column, models, runs)
     if table == "table3":
         return _multiple_cell(runs, models[row], column)
