@@ -8,7 +8,8 @@ from collections import Counter
 
 import pytest
 
-from world.corpus import DOMAINS, MIXES, build_corpora, heldout_items, mix_corpus
+from configs.domains import DOMAINS, MIXES
+from world.corpus import build_corpora, heldout_items, mix_corpus
 from world.knowledge import KnowledgeBase, build_knowledge
 
 Corpora = dict[str, dict[str, list[str]]]

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-from world.corpus import DOMAINS, MIXES, mix_corpus
+from configs.domains import DOMAINS, MIXES
+from world.corpus import mix_corpus
 from world.tokenizers import TOKENIZER_KINDS, train_tokenizer
 
 Corpora = dict[str, dict[str, list[str]]]
