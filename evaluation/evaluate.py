@@ -124,9 +124,11 @@ def run_perplexity(cfg: SuiteConfig, layout: Layout, model_path: str, out: Path)
     texts = heldout_texts(cfg, layout)
     tokenizer, model = load_causal_lm(model_path)
     block, limit = context_length(model_path) or cfg.fusion.block_size, cfg.evaluation.limit
-    scores = {
-        domain: ppl.score(model, tokenizer, docs[:limit], block) for domain, docs in texts.items()
+    docs = {
+        domain: ppl.score_documents(model, tokenizer, found[:limit], block)
+        for domain, found in texts.items()
     }
+    scores = {domain: ppl.pool(parts) for domain, parts in docs.items()}
     scores["all"] = ppl.pool(list(scores.values()))
     out.mkdir(parents=True, exist_ok=True)
     (out / "perplexity.json").write_text(json.dumps(scores, indent=2))
@@ -134,6 +136,8 @@ def run_perplexity(cfg: SuiteConfig, layout: Layout, model_path: str, out: Path)
         for name, value in figures.items():
             mlflow.log_metric(metric_key("eval", "perplexity", domain, name), float(value))
     mlflow.log_artifact(str(out / "perplexity.json"), artifact_path="eval/perplexity")
+    for domain, parts in docs.items():
+        mlflow.log_text(ppl.documents_jsonl(parts), ppl.docs_artifact(domain))
     return scores
 
 

@@ -15,6 +15,7 @@ Tiny-world held-out text is the ``test`` split of every domain corpus.
 
 from __future__ import annotations
 
+import json
 import math
 
 import torch
@@ -37,6 +38,19 @@ def summarize(nll_sum: float, tokens: int, n_bytes: int) -> dict[str, float]:
         "perplexity": math.exp(loss),
         "bits_per_byte": nll_sum / (math.log(2) * n_bytes) if n_bytes else float("nan"),
     }
+
+
+def docs_artifact(domain: str) -> str:
+    """Where an eval run keeps one domain's per-document figures (for the table's intervals)."""
+    return f"eval/perplexity/docs_{domain}.jsonl"
+
+
+def documents_jsonl(docs: list[dict[str, float]]) -> str:
+    """Per-document figures as JSONL, one line per text in scoring order (``doc`` = index)."""
+    keys = ("nll_sum", "tokens", "bytes")
+    return "".join(
+        json.dumps({"doc": i, **{k: d[k] for k in keys}}) + "\n" for i, d in enumerate(docs)
+    )
 
 
 def pool(parts: list[dict[str, float]]) -> dict[str, float]:
@@ -69,6 +83,28 @@ def sequence_nll(model: PreTrainedModel, ids: torch.Tensor, block_size: int, str
     return nll
 
 
+def score_documents(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: list[str],
+    block_size: int,
+    stride: int | None = None,
+) -> list[dict[str, float]]:
+    """Every text's figures on its own, so an interval can resample documents; `pool` of
+    them equals `score` of the same texts."""
+    stride = stride or block_size - 1
+    if not 1 <= stride < block_size:
+        raise ValueError(f"stride {stride} must be in [1, block_size - 1 = {block_size - 1}]")
+    bos = tokenizer.bos_token_id
+    context = bos if bos is not None else tokenizer.eos_token_id
+    docs = []
+    for text in texts:
+        body = tokenizer(text, add_special_tokens=False).input_ids
+        nll = sequence_nll(model, torch.tensor([context, *body]), block_size, stride)
+        docs.append(summarize(nll, len(body), len(text.encode("utf-8"))))
+    return docs
+
+
 def score(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -77,17 +113,7 @@ def score(
     stride: int | None = None,
 ) -> dict[str, float]:
     """`perplexity` with a loaded model, so several text sets share one load."""
-    stride = stride or block_size - 1
-    if not 1 <= stride < block_size:
-        raise ValueError(f"stride {stride} must be in [1, block_size - 1 = {block_size - 1}]")
-    bos = tokenizer.bos_token_id
-    context = bos if bos is not None else tokenizer.eos_token_id
-    nll, tokens = 0.0, 0
-    for text in texts:
-        body = tokenizer(text, add_special_tokens=False).input_ids
-        nll += sequence_nll(model, torch.tensor([context, *body]), block_size, stride)
-        tokens += len(body)
-    return summarize(nll, tokens, sum(len(t.encode("utf-8")) for t in texts))
+    return pool(score_documents(model, tokenizer, texts, block_size, stride))
 
 
 def perplexity(

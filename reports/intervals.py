@@ -5,13 +5,16 @@ of every task behind it, per seed. The eval stage logs each harness's per-sample
 artifacts of the run (``eval/<suite>/samples_<task>.jsonl`` from lm-eval,
 ``eval/multiple/samples_<lang>.jsonl`` from MultiPL-E); this module reads them back and lines
 the items up by id, so two models are compared on the same items. A score that is not a mean
-over items (corpus BLEU, pooled perplexity) has no per-item form: its cell gets a reason
-instead of an interval, never a made-up one.
+over items (corpus BLEU) has no per-item form: its cell gets a reason instead of an
+interval, never a made-up one. Pooled bits per byte (the Pythia table) is a ratio of sums
+over documents, each run logs every document's NLL and bytes
+(``eval/perplexity/docs_<domain>.jsonl``), and the bootstrap resamples documents.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,11 +26,13 @@ import numpy as np
 import pandas as pd
 
 from configs.schema import SuiteConfig
+from evaluation.perplexity import docs_artifact
 from evaluation.suites import SUITES, real_bbh_task
 from reports.paper import PAPER_TABLES, SUMMARY_SOURCE, TABLE_SUITE
 from reports.stats import Estimate, Items, estimate
 
 PER_ITEM = {"acc", "acc_norm", "exact_match", "em"}  # metrics that are means over items
+Score = float | tuple[float, float]  # an item's score, or a document's (bits, bytes)
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,8 @@ class Stratum:
 
     @property
     def artifact(self) -> str:
+        if self.suite == "perplexity":
+            return docs_artifact(self.task)
         return f"eval/{self.suite}/samples_{self.task}.jsonl"
 
 
@@ -66,8 +73,10 @@ def _benchmark_strata(cfg: SuiteConfig, table: str) -> dict[str, Stratum | str]:
 def strata(cfg: SuiteConfig, table: str, column: str) -> list[Stratum] | str:
     """The strata a cell averages (every task of an average column), or why there are none."""
     paper = PAPER_TABLES[table]
-    if table == "ensemble_merging":
-        return "perplexity pools tokens over documents: no per-item scores are logged"
+    if table == "ensemble_merging":  # bits per byte pooled over each domain's documents
+        domains = [c for c in paper.columns if c != paper.average_column]
+        chosen = domains if column == paper.average_column else [column]
+        return [Stratum("perplexity", d, "bits_per_byte", "") for d in chosen]
     if table in SUMMARY_SOURCE.values() or table in TABLE_SUITE:
         if table == "table3":
             leaves = {c: Stratum("multiple", c, "pass", "") for c in paper.columns}
@@ -93,6 +102,12 @@ def _lm_eval_scores(lines: list[str], stratum: Stratum) -> dict[str, float]:
     }
 
 
+def _document_scores(lines: list[str]) -> dict[str, tuple[float, float]]:
+    """Per document (bits, bytes): their summed ratio over any documents is bits per byte."""
+    rows = (json.loads(line) for line in lines if line.strip())
+    return {str(r["doc"]): (r["nll_sum"] / math.log(2), float(r["bytes"])) for r in rows}
+
+
 def _multiple_scores(lines: list[str]) -> dict[str, float]:
     """pass@1 per problem: the share of its samples that passed (unbiased for pass@1)."""
     passed: dict[str, list[bool]] = {}
@@ -112,7 +127,7 @@ class ItemReader:
 
     def __init__(self, tracking_uri: str):
         self.tracking_uri = tracking_uri
-        self._cache: dict[tuple[str, str], dict[str, float] | None] = {}
+        self._cache: dict[tuple[str, str], dict[str, Score] | None] = {}
 
     def _path(self, run: pd.Series, artifact: str) -> Path:
         root = urlparse(str(run["artifact_uri"]))
@@ -125,8 +140,8 @@ class ItemReader:
             )
         )
 
-    def scores(self, run: pd.Series, stratum: Stratum) -> dict[str, float] | None:
-        """Item id -> score in that run (percent), or None when the run logged no samples."""
+    def scores(self, run: pd.Series, stratum: Stratum) -> dict[str, Score] | None:
+        """Item id -> score in that run, or None when the run logged no samples."""
         key = (run["run_id"], stratum.artifact)
         if key not in self._cache:
             try:
@@ -134,10 +149,18 @@ class ItemReader:
             except (OSError, mlflow.exceptions.MlflowException):
                 self._cache[key] = None
             else:
-                parse = _multiple_scores if stratum.suite == "multiple" else None
-                raw = parse(lines) if parse else _lm_eval_scores(lines, stratum)
-                self._cache[key] = {item: 100 * score for item, score in raw.items()} or None
+                self._cache[key] = _parse(lines, stratum) or None
         return self._cache[key]
+
+
+def _parse(lines: list[str], stratum: Stratum) -> dict[str, Score]:
+    """Item id -> score: percent for accuracies and pass@1, (bits, bytes) for a document."""
+    if stratum.suite == "perplexity":
+        return dict(_document_scores(lines))
+    raw = (
+        _multiple_scores(lines) if stratum.suite == "multiple" else _lm_eval_scores(lines, stratum)
+    )
+    return {item: 100 * score for item, score in raw.items()}
 
 
 def cell_items(

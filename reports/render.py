@@ -173,16 +173,16 @@ def _judged(built: Built, hi: str, lo: str, col: str, higher: bool) -> tuple[str
     v = built.values
     if hi not in v.index or lo not in v.index or v[[col]].loc[[hi, lo]].isna().any().any():
         return "—", "missing"
-    cells = built.stats
+    cells, d = built.stats, PAPER_TABLES[built.name].decimals
     if cells is None or (hi, col) not in cells.scores or (lo, col) not in cells.scores:
         why = (cells.missing.get((hi, col)) or cells.missing.get((lo, col))) if cells else None
-        return f"{v.loc[hi, col] - v.loc[lo, col]:+.2f}", f"unresolved ({why or 'no interval'})"
+        return f"{v.loc[hi, col] - v.loc[lo, col]:+.{d}f}", f"unresolved ({why or 'no interval'})"
     diff = difference(cells.scores[(hi, col)], cells.scores[(lo, col)])
     known = cells.seeds_known(hi) and cells.seeds_known(lo)
     verdict = stats_verdict(diff, higher, known)
     if not known:
         verdict += " (one seed of a trained model)"
-    return f"{diff.value:+.2f} [{diff.low:+.2f}, {diff.high:+.2f}]", verdict
+    return f"{diff.value:+.{d}f} [{diff.low:+.{d}f}, {diff.high:+.{d}f}]", verdict
 
 
 def long_form(built: Built) -> pd.DataFrame:

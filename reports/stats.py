@@ -1,14 +1,15 @@
 """Intervals and verdicts: a reported score is a statement with its uncertainty.
 
 A cell of a paper table is a macro average: the mean over tasks (strata) of each task's mean
-over its items, averaged over a model's training seeds. Two things make it uncertain: which
-items were drawn (the benchmark is a sample of what it measures) and which seed trained the
-model. The bootstrap here resamples both at once, hierarchically: items with replacement
-within each task, and seeds with replacement, per draw; the 2.5th and 97.5th percentiles of
-the draws are the 95% interval. Comparing two models, the *same* item indices are drawn for
-both (they answered the same items, so the item noise they share cancels: a paired
-bootstrap) while each model's seeds are drawn independently. A model with one checkpoint (a
-source model, or any untrained model) has one "seed": nothing of its training to resample.
+over its items (for a pooled rate such as bits per byte, the ratio of its items' sums),
+averaged over a model's training seeds. Two things make it uncertain: which items were drawn
+(the benchmark is a sample of what it measures) and which seed trained the model. The bootstrap
+here resamples both at once, hierarchically: items with replacement within each task, and seeds
+with replacement, per draw; the 2.5th and 97.5th percentiles of the draws are the 95% interval.
+Comparing two models, the *same* item indices are drawn for both (they answered the same items,
+so the item noise they share cancels: a paired bootstrap) while each model's seeds are drawn
+independently. A model with one checkpoint (a source model, or any untrained model) has one
+"seed": nothing of its training to resample.
 
 A claim of the paper ("A > B") is judged from the interval of the difference: *holds* when it
 excludes 0 in the paper's direction, *reversed* when it excludes 0 the other way, else
@@ -27,7 +28,19 @@ DRAWS = 2000
 LEVEL = 0.95
 
 # One seed's per-item scores, by task: task -> scores of its items in a fixed item order.
+# A task's scores are either (n,) — its value is their mean (accuracy, pass@1) — or (n, 2)
+# numerator/denominator pairs — its value is the ratio of their sums, a pooled rate such as
+# bits per byte (summed NLL over summed bytes), which no mean of per-item rates equals.
 Items = Mapping[str, np.ndarray]
+
+
+def task_value(scores: np.ndarray, picks: np.ndarray) -> np.ndarray:
+    """A task's value on the items ``picks`` selects (last axis: the items of one draw)."""
+    chosen = scores[picks]
+    if scores.ndim == 1:
+        return chosen.mean(axis=-1)
+    sums = chosen.sum(axis=-2)
+    return sums[..., 0] / sums[..., 1]
 
 
 @dataclass(frozen=True)
@@ -58,9 +71,11 @@ def _check(seeds: Sequence[Items]) -> list[str]:
 
 
 def point(seeds: Sequence[Items]) -> float:
-    """The cell's value: mean over seeds of the mean over tasks of each task's item mean."""
+    """The cell's value: mean over seeds of the mean over tasks of each task's value."""
     tasks = _check(seeds)
-    return float(np.mean([np.mean([np.mean(s[t]) for t in tasks]) for s in seeds]))
+    return float(
+        np.mean([np.mean([task_value(s[t], np.arange(len(s[t]))) for t in tasks]) for s in seeds])
+    )
 
 
 def _draws(seeds: Sequence[Items], picks: Mapping[str, np.ndarray], rng: np.random.Generator):
@@ -68,7 +83,7 @@ def _draws(seeds: Sequence[Items], picks: Mapping[str, np.ndarray], rng: np.rand
     tasks = sorted(picks)
     # (seeds, draws): each seed's macro mean over tasks on the resampled items
     per_seed = np.stack(
-        [np.mean([s[t][picks[t]].mean(axis=1) for t in tasks], axis=0) for s in seeds]
+        [np.mean([task_value(s[t], picks[t]) for t in tasks], axis=0) for s in seeds]
     )
     chosen = rng.integers(0, len(seeds), size=(per_seed.shape[1], len(seeds)))
     return per_seed[chosen, np.arange(per_seed.shape[1])[:, None]].mean(axis=1)

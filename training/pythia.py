@@ -29,6 +29,7 @@ from training.causal_lm import clm_arguments, pack_texts, train_clm
 from training.train import train_variant
 
 SUB = "pythia"
+BASE_ROW = "pythia"  # the table row of the untrained base model
 FUSED = "fusellm"
 
 
@@ -103,7 +104,7 @@ def candidates(cfg: SuiteConfig, layout: Layout) -> dict[str, object]:
     merged = sub.root / "weight_merging"
     if not merged.exists():
         merge_checkpoints([str(p) for p in experts.values()], str(merged), "linear", {})
-    rows: dict[str, object] = {"pythia": layout.model(cfg.pythia.base)}
+    rows: dict[str, object] = {BASE_ROW: layout.model(cfg.pythia.base)}
     rows |= {f"pythia_{d}": str(p) for d, p in experts.items()}
     rows["ensemble"] = experts
     rows["weight_merging"] = str(merged)

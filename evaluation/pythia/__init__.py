@@ -18,25 +18,31 @@ from configs import tracking
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
-from evaluation.perplexity import score
+from evaluation.perplexity import docs_artifact, documents_jsonl, pool, score_documents
 from fusion.corpus import domain_texts
 from fusion.ensemble import EnsembleLM
 from fusion.models import load_causal_lm
-from training.pythia import SUB, candidates
+from training.pythia import BASE_ROW, SUB, candidates
 
 
-def evaluate_row(cfg: SuiteConfig, layout: Layout, row: str, model: object) -> dict:
-    """Perplexity figures of one model on every domain's test split, logged to MLflow."""
+def evaluate_row(cfg: SuiteConfig, layout: Layout, row: str, model: object, seed: str) -> dict:
+    """Perplexity figures of one model on every domain's test split, logged to MLflow with
+    each document's figures (the table's intervals resample documents). ``seed`` is the
+    training seed of a trained row ("" for the base), so the report knows how many training
+    seeds a row was seen with."""
     if isinstance(model, dict):
         paths = [str(p) for p in model.values()]
         lm, tok = EnsembleLM.from_pretrained(paths).eval(), AutoTokenizer.from_pretrained(paths[0])
     else:
         tok, lm = load_causal_lm(model)
     block = cfg.pythia.base.build.max_positions if cfg.pythia.base.build else 2048
-    figures = {
-        d: score(lm, tok, domain_texts(cfg, layout, d, "test"), block) for d in cfg.pythia.domains
+    docs = {
+        d: score_documents(lm, tok, domain_texts(cfg, layout, d, "test"), block)
+        for d in cfg.pythia.domains
     }
+    figures = {d: pool(parts) for d, parts in docs.items()}
     with tracking.stage_run(layout.child(SUB, cfg), "eval", row, {"block_size": block}):
+        mlflow.set_tags({"variant": row, "seed": seed})
         mlflow.log_metrics(
             {
                 tracking.metric_key("eval", "perplexity", d, k): v
@@ -44,6 +50,8 @@ def evaluate_row(cfg: SuiteConfig, layout: Layout, row: str, model: object) -> d
                 for k, v in f.items()
             }
         )
+        for d, parts in docs.items():
+            mlflow.log_text(documents_jsonl(parts), docs_artifact(d))
     return figures
 
 
@@ -54,7 +62,11 @@ def run_pythia(cfg: SuiteConfig, layout: Layout) -> Path:
     out = layout.child(SUB, cfg).root / "results.json"
     if out.exists():
         return out
-    results = {row: evaluate_row(cfg, layout, row, m) for row, m in candidates(cfg, layout).items()}
+    seed = str(cfg.training.seed)
+    results = {
+        row: evaluate_row(cfg, layout, row, m, "" if row == BASE_ROW else seed)
+        for row, m in candidates(cfg, layout).items()
+    }
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(results, indent=1))
     tmp.rename(out)

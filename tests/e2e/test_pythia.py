@@ -12,6 +12,7 @@ from safetensors.torch import load_file
 
 from configs import tracking
 from configs.variants import FUSECHAT_MERGES
+from evaluation.perplexity import docs_artifact
 from evaluation.pythia import run_pythia
 from fusion.corpus import domain_texts
 from fusion.merge.driver import merge_checkpoints
@@ -61,6 +62,13 @@ def test_pythia_experiment_end_to_end(micro_cfg, micro_world, tmp_path) -> None:
         fused[f"metrics.eval/perplexity/{domains[0]}/bits_per_byte"]
         == results["fusellm"][domains[0]]["bits_per_byte"]
     )
+    assert fused["tags.seed"] == str(micro_cfg.training.seed)  # trained: its seed counts
+    assert runs[runs["tags.model"] == "pythia"].iloc[0]["tags.seed"] == ""  # the base is not
+    for d in domains:  # every document's figures, logged for the table's intervals
+        lines = mlflow.artifacts.load_text(f"{fused['artifact_uri']}/{docs_artifact(d)}")
+        docs = [json.loads(line) for line in lines.splitlines()]
+        assert sum(r["nll_sum"] for r in docs) == pytest.approx(results["fusellm"][d]["nll_sum"])
+        assert sum(r["bytes"] for r in docs) == text_bytes[d]
 
 
 def test_merged_checkpoint_runs_lm_eval(micro_cfg, micro_world) -> None:

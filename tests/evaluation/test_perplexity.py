@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 import torch
 
-from evaluation.perplexity import perplexity, pool, score
+from evaluation.perplexity import documents_jsonl, perplexity, pool, score, score_documents
 from fusion.models import load_causal_lm
 
 TEXT = "The city of Brathorn stands on a river. People use a kettle for boiling water."
@@ -45,3 +46,14 @@ def test_windows_score_every_token_once_and_pool_sums(target: str) -> None:
     assert pooled["perplexity"] == pytest.approx(blocks["perplexity"])
     with pytest.raises(ValueError, match="stride"):
         score(model, tokenizer, texts, block_size=8, stride=8)
+
+
+def test_documents_pool_to_the_whole_and_round_trip_as_jsonl(target: str) -> None:
+    tokenizer, model = load_causal_lm(target)
+    texts = [TEXT, TEXT.upper(), "short"]
+    docs = score_documents(model, tokenizer, texts, block_size=8)
+    assert pool(docs) == score(model, tokenizer, texts, block_size=8)
+    rows = [json.loads(line) for line in documents_jsonl(docs).splitlines()]
+    assert [r["doc"] for r in rows] == [0, 1, 2]
+    assert [r["bytes"] for r in rows] == [len(t.encode("utf-8")) for t in texts]
+    assert [r["nll_sum"] for r in rows] == [d["nll_sum"] for d in docs]

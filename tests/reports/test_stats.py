@@ -83,3 +83,21 @@ def test_mismatched_items_are_refused() -> None:
         difference([{"t": np.ones(3)}], [{"t": np.ones(4)}])
     with pytest.raises(ValueError, match="no seeds"):
         estimate([])
+
+
+def test_a_pooled_rate_is_a_ratio_of_sums_resampled_by_document() -> None:
+    """(n, 2) items are (numerator, denominator) pairs: the value is sum/sum, not the mean of
+    per-document rates, and the interval covers the population rate."""
+    rng = np.random.default_rng(5)
+    truth, hits = 1.5, 0
+    for rep in range(60):
+        length = rng.integers(50, 5000, size=200).astype(float)  # bytes per document
+        bits = length * truth * rng.lognormal(0, 0.2, size=200) / np.exp(0.02)  # E = truth
+        docs = np.stack([bits, length], axis=1)
+        est = estimate([{"domain": docs}], draws=600, seed=rep)
+        assert est.value == pytest.approx(bits.sum() / length.sum())
+        hits += est.low <= truth <= est.high
+    assert 0.85 <= hits / 60 <= 1.0
+    short = np.array([[10.0, 1.0], [100.0, 100.0]])  # rates 10 and 1
+    assert point([{"d": short}]) == pytest.approx(110 / 101)
+    assert difference([{"d": short}], [{"d": short}], draws=100).high == 0.0

@@ -11,6 +11,7 @@ import pytest
 
 from configs import tracking
 from configs.layout import Layout
+from evaluation.perplexity import docs_artifact
 from reports.paper import PAPER_TABLES, as_frame
 from reports.render import claims, findings, long_form, write_table
 from reports.tables import build_all, column_metrics, row_models
@@ -268,3 +269,48 @@ def test_fusechat_rows_need_two_sources(micro_cfg, tmp_path) -> None:
     assert "fusechat_varm" in em.values.index  # the Pythia experts are merged regardless
     page = write_table(t1, layout)[1].read_text()
     assert "FuseChat (VaRM)" not in page and "FuseLLM (corrected) §" in page
+
+
+def _log_documents(layout: Layout, row: str, seed: str, docs: dict[str, np.ndarray]) -> None:
+    """A Pythia eval run as evaluation.pythia writes it: pooled bits per byte per domain and
+    every document's (nll_sum, bytes)."""
+    with tracking.stage_run(layout.child("pythia", layout.cfg), "eval", row):
+        mlflow.set_tags({"variant": row, "seed": seed})
+        for domain, (nll, size) in docs.items():
+            bpb = nll.sum() / (math.log(2) * size.sum())
+            mlflow.log_metric(
+                tracking.metric_key("eval", "perplexity", domain, "bits_per_byte"), bpb
+            )
+            lines = [
+                {"doc": i, "nll_sum": float(a), "tokens": 1, "bytes": int(b)}
+                for i, (a, b) in enumerate(zip(nll, size, strict=True))
+            ]
+            mlflow.log_text("".join(json.dumps(r) + "\n" for r in lines), docs_artifact(domain))
+
+
+def test_pythia_cells_resample_documents_and_one_seed_is_no_verdict(micro_cfg, tmp_path) -> None:
+    layout, rng = Layout.of(micro_cfg, tmp_path), np.random.default_rng(6)
+    domains = [c for c in PAPER_TABLES["ensemble_merging"].columns if c != "average"]
+    size = {d: rng.integers(100, 2000, 40).astype(float) for d in domains}
+    hard = {d: rng.lognormal(0, 0.3, 40) for d in domains}  # per-document difficulty, shared
+
+    def docs(rate: float) -> dict:
+        return {d: (size[d] * hard[d] * rate * math.log(2), size[d]) for d in domains}
+
+    _log_documents(layout, "pythia", "", docs(1.2))
+    _log_documents(layout, "ensemble", "42", docs(0.9))
+    _log_documents(layout, "fusellm", "42", docs(1.0))
+    _log_documents(layout, "weight_merging", "42", docs(1.1))
+    (em,) = build_all(micro_cfg, layout, ["ensemble_merging"])
+    est = em.stats.estimates[("fusellm", "average")]
+    assert est.value == pytest.approx(em.values.loc["fusellm", "average"])
+    assert est.low < est.value < est.high and est.items == 40 * len(domains)
+    phil = em.stats.estimates[("ensemble", "phil")]
+    expected = (size["phil"] * hard["phil"] * 0.9).sum() / size["phil"].sum()
+    assert phil.value == pytest.approx(expected)
+    judged = claims(em).set_index("claim")
+    assert set(judged["reproduced"]) == {"unresolved (one seed of a trained model)"}
+    gap = judged.loc["FuseLLM < Ensemble", "difference [95% CI]"]  # +0.1 x the pooled rate
+    assert gap.startswith(
+        f"{em.values.loc['fusellm', 'average'] - em.values.loc['ensemble', 'average']:+.4f} [+"
+    )
