@@ -176,8 +176,10 @@ def writing(target: Path) -> Iterator[None]:
 
 
 def runs_of(runs: pd.DataFrame, sub: str, model: str) -> pd.DataFrame:
-    """The eval runs of ``model`` (every seed: runs sharing ``tags.variant``) in ``sub``."""
-    return runs[(runs["tags.sub"] == sub) & (runs["tags.variant"] == model)]
+    """The eval runs of ``model`` (every seed: runs sharing ``tags.variant``) in ``sub``; a
+    sub-experiment repeated per seed logs its other seeds as ``<sub>/seed<n>``."""
+    in_sub = runs["tags.sub"].fillna("").str.partition("/")[0] == sub
+    return runs[in_sub & (runs["tags.variant"] == model)]
 
 
 def _lookup(

@@ -7,6 +7,9 @@ next-token distributions), their linear weight merge, and FuseLLM with the base 
 the experts as sources (same tokenizer: alignment takes the exact path); beyond the paper,
 FuseChat's VaRM and SCE merges of the experts around the base. Everything lives in
 the sub-experiment ``$(RUNS)/<name>/pythia/`` and is logged with the tag ``sub=pythia``.
+Every row but the base is trained, so the whole experiment is repeated per seed of
+``reporting.seeds`` (the rows' spread over seeds is their training noise): ``training.seed``
+in ``pythia/``, any other seed in ``pythia/seed<n>/`` (tag ``sub=pythia/seed<n>``).
 ``make pythia`` runs ``python -m evaluation.pythia``, which asks `candidates` for the rows.
 """
 
@@ -33,17 +36,24 @@ BASE_ROW = "pythia"  # the table row of the untrained base model
 FUSED = "fusellm"
 
 
-def train_expert(cfg: SuiteConfig, layout: Layout, domain: str) -> Path:
+def seed_layout(cfg: SuiteConfig, layout: Layout, seed: int) -> tuple[SuiteConfig, Layout]:
+    """The config (trained with ``seed``) and sub-experiment layout of one seed's run."""
+    sub = SUB if seed == cfg.training.seed else f"{SUB}/seed{seed}"
+    seeded = cfg.model_copy(update={"training": cfg.training.model_copy(update={"seed": seed})})
+    return seeded, layout.child(sub, seeded)
+
+
+def train_expert(cfg: SuiteConfig, sub: Layout, domain: str) -> Path:
     """Continue the base on one domain (CLM through the Trainer); cached, atomic."""
-    p, sub = cfg.pythia, layout.child(SUB, cfg)
+    p = cfg.pythia
     out = sub.root / "experts" / domain
     if out.exists():
         return out
-    base = layout.model(p.base)
+    base = sub.model(p.base)
     tok, model = load_causal_lm(base)
     seq_len = p.base.build.seq_len if p.base.build else cfg.fusion.block_size
     batch = p.base.build.batch_size if p.base.build else cfg.training.per_device_batch_size
-    data = pack_texts(domain_texts(cfg, layout, domain, "train"), tok, seq_len)
+    data = pack_texts(domain_texts(cfg, sub, domain, "train"), tok, seq_len)
     with atomic_dir(out) as tmp, tracking.stage_run(sub, "expert", domain, p.model_dump()):
         args = clm_arguments(
             tmp / "trainer",
@@ -68,10 +78,11 @@ def fusion_config(cfg: SuiteConfig, layout: Layout, experts: dict[str, Path]) ->
     return cfg.model_copy(update={"models": models, "fusion": fusion})
 
 
-def fuse_experts(cfg: SuiteConfig, layout: Layout, experts: dict[str, Path]) -> Path:
-    """Represent, align, fuse and train: FuseLLM of the experts into the base."""
-    fcfg = fusion_config(cfg, layout, experts)
-    sub = layout.child(SUB, fcfg)
+def fuse_experts(cfg: SuiteConfig, sub: Layout, experts: dict[str, Path]) -> Path:
+    """Represent, align, fuse and train: FuseLLM of the experts into the base (in the
+    seed's sub-experiment ``sub``)."""
+    fcfg = fusion_config(cfg, sub, experts)
+    sub = sub.child(sub.sub, fcfg)
     for spec in fcfg.models.all():
         represent_model(fcfg, sub, spec)
     for spec in fcfg.models.sources:
@@ -80,14 +91,14 @@ def fuse_experts(cfg: SuiteConfig, layout: Layout, experts: dict[str, Path]) -> 
     return train_variant(fcfg, sub, FUSED) / "model"
 
 
-def merge_experts(cfg: SuiteConfig, layout: Layout, experts: dict[str, Path]) -> dict[str, str]:
+def merge_experts(cfg: SuiteConfig, sub: Layout, experts: dict[str, Path]) -> dict[str, str]:
     """FuseChat's merges of the experts (beyond the paper): VaRM and SCE, the base as pivot.
 
     FuseChat merges same-architecture targets fine-tuned from one pivot; the experts already
     are that (the base continually trained per domain), so they are merged as they are, with
     the recipes of the main experiment's ``fusechat_*`` variants. Cached, atomic (the driver).
     """
-    sub, base = layout.child(SUB, cfg), local_checkpoint(cfg.pythia.base, layout)
+    base = local_checkpoint(cfg.pythia.base, sub)
     paths, rows = [str(p) for p in experts.values()], {}
     for suffix, (method, params) in FUSECHAT_MERGES.items():
         out = sub.root / f"{FUSECHAT}_{suffix}"
@@ -97,16 +108,16 @@ def merge_experts(cfg: SuiteConfig, layout: Layout, experts: dict[str, Path]) ->
     return rows
 
 
-def candidates(cfg: SuiteConfig, layout: Layout) -> dict[str, object]:
-    """Every compared model by table row: a path, or the loaded ensemble."""
-    experts = {d: train_expert(cfg, layout, d) for d in cfg.pythia.domains}
-    sub = layout.child(SUB, cfg)
+def candidates(cfg: SuiteConfig, sub: Layout) -> dict[str, object]:
+    """Every compared model of one seed's run (`seed_layout`) by table row: a path, or the
+    loaded ensemble."""
+    experts = {d: train_expert(cfg, sub, d) for d in cfg.pythia.domains}
     merged = sub.root / "weight_merging"
     if not merged.exists():
         merge_checkpoints([str(p) for p in experts.values()], str(merged), "linear", {})
-    rows: dict[str, object] = {BASE_ROW: layout.model(cfg.pythia.base)}
+    rows: dict[str, object] = {BASE_ROW: sub.model(cfg.pythia.base)}
     rows |= {f"pythia_{d}": str(p) for d, p in experts.items()}
     rows["ensemble"] = experts
     rows["weight_merging"] = str(merged)
-    rows["fusellm"] = str(fuse_experts(cfg, layout, experts))
-    return rows | merge_experts(cfg, layout, experts)
+    rows["fusellm"] = str(fuse_experts(cfg, sub, experts))
+    return rows | merge_experts(cfg, sub, experts)

@@ -22,14 +22,14 @@ from evaluation.perplexity import docs_artifact, documents_jsonl, pool, score_do
 from fusion.corpus import domain_texts
 from fusion.ensemble import EnsembleLM
 from fusion.models import load_causal_lm
-from training.pythia import BASE_ROW, SUB, candidates
+from training.pythia import BASE_ROW, candidates, seed_layout
 
 
-def evaluate_row(cfg: SuiteConfig, layout: Layout, row: str, model: object, seed: str) -> dict:
-    """Perplexity figures of one model on every domain's test split, logged to MLflow with
-    each document's figures (the table's intervals resample documents). ``seed`` is the
-    training seed of a trained row ("" for the base), so the report knows how many training
-    seeds a row was seen with."""
+def evaluate_row(cfg: SuiteConfig, sub: Layout, row: str, model: object, seed: str) -> dict:
+    """Perplexity figures of one model on every domain's test split, logged to MLflow (in the
+    seed's sub-experiment ``sub``) with each document's figures (the table's intervals
+    resample documents). ``seed`` is the training seed of a trained row ("" for the base), so
+    the report knows how many training seeds a row was seen with."""
     if isinstance(model, dict):
         paths = [str(p) for p in model.values()]
         lm, tok = EnsembleLM.from_pretrained(paths).eval(), AutoTokenizer.from_pretrained(paths[0])
@@ -37,11 +37,11 @@ def evaluate_row(cfg: SuiteConfig, layout: Layout, row: str, model: object, seed
         tok, lm = load_causal_lm(model)
     block = cfg.pythia.base.build.max_positions if cfg.pythia.base.build else 2048
     docs = {
-        d: score_documents(lm, tok, domain_texts(cfg, layout, d, "test"), block)
+        d: score_documents(lm, tok, domain_texts(cfg, sub, d, "test"), block)
         for d in cfg.pythia.domains
     }
     figures = {d: pool(parts) for d, parts in docs.items()}
-    with tracking.stage_run(layout.child(SUB, cfg), "eval", row, {"block_size": block}):
+    with tracking.stage_run(sub, "eval", row, {"block_size": block}):
         mlflow.set_tags({"variant": row, "seed": seed})
         mlflow.log_metrics(
             {
@@ -55,19 +55,30 @@ def evaluate_row(cfg: SuiteConfig, layout: Layout, row: str, model: object, seed
     return figures
 
 
-def run_pythia(cfg: SuiteConfig, layout: Layout) -> Path:
-    """The whole experiment; ``results.json`` (row -> domain -> figures) marks it done."""
-    if cfg.pythia is None:
-        raise SuiteError(f"config '{cfg.name}' has no pythia section: add one (see tiny.yaml)")
-    out = layout.child(SUB, cfg).root / "results.json"
+def run_seed(cfg: SuiteConfig, layout: Layout, seed: int, with_base: bool) -> Path:
+    """One seed's run of the experiment; its ``results.json`` (row -> domain -> figures)
+    marks it done. The untrained base is scored once, in the run ``with_base``."""
+    seeded, sub = seed_layout(cfg, layout, seed)
+    out = sub.root / "results.json"
     if out.exists():
         return out
-    seed = str(cfg.training.seed)
+    rows = candidates(seeded, sub)
+    if not with_base:
+        del rows[BASE_ROW]
     results = {
-        row: evaluate_row(cfg, layout, row, m, "" if row == BASE_ROW else seed)
-        for row, m in candidates(cfg, layout).items()
+        row: evaluate_row(seeded, sub, row, m, "" if row == BASE_ROW else str(seed))
+        for row, m in rows.items()
     }
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(results, indent=1))
     tmp.rename(out)
     return out
+
+
+def run_pythia(cfg: SuiteConfig, layout: Layout) -> Path:
+    """The whole experiment, once per seed of ``reporting.seeds``; the first seed's
+    ``results.json`` (which holds the base row too)."""
+    if cfg.pythia is None:
+        raise SuiteError(f"config '{cfg.name}' has no pythia section: add one (see tiny.yaml)")
+    seeds = cfg.reporting.seeds
+    return [run_seed(cfg, layout, s, with_base=s == seeds[0]) for s in seeds][0]

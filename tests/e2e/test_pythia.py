@@ -11,12 +11,15 @@ import torch
 from safetensors.torch import load_file
 
 from configs import tracking
+from configs.layout import Layout
 from configs.variants import FUSECHAT_MERGES
 from evaluation.perplexity import docs_artifact
 from evaluation.pythia import run_pythia
 from fusion.corpus import domain_texts
 from fusion.merge.driver import merge_checkpoints
-from training.pythia import SUB
+from reports.render import claims
+from reports.tables import build_all
+from training.pythia import SUB, seed_layout
 
 
 def test_pythia_experiment_end_to_end(micro_cfg, micro_world, tmp_path) -> None:
@@ -83,3 +86,29 @@ def test_merged_checkpoint_runs_lm_eval(micro_cfg, micro_world) -> None:
     samples = [json.loads(line) for line in samples_file.read_text().splitlines()]
     assert len(samples) == micro_cfg.evaluation.limit  # every item scored, from this model
     assert acc == pytest.approx(sum(s["acc"] for s in samples) / len(samples))
+
+
+@pytest.mark.slow
+def test_every_seed_repeats_the_trained_rows_and_the_table_pools_them(
+    micro_cfg, micro_world, tmp_path
+) -> None:
+    """Two seeds: the second seed's experts differ, the base is scored once, and every
+    trained row of the table rests on both seeds."""
+    seed = micro_cfg.training.seed
+    cfg = micro_cfg.model_copy(
+        update={"reporting": micro_cfg.reporting.model_copy(update={"seeds": [seed, seed + 1]})}
+    )
+    layout = Layout.of(cfg, tmp_path)
+    layout.world.parent.mkdir(parents=True)
+    layout.world.symlink_to(micro_world.world)
+    first = json.loads(run_pythia(cfg, layout).read_text())
+    other = seed_layout(cfg, layout, seed + 1)[1].root
+    second = json.loads((other / "results.json").read_text())
+    assert "pythia" in first and "pythia" not in second and set(first) - set(second) == {"pythia"}
+    a = load_file(str(layout.child(SUB, cfg).root / "experts" / "nih" / "model.safetensors"))
+    b = load_file(str(other / "experts" / "nih" / "model.safetensors"))
+    assert any(not torch.equal(a[k], b[k]) for k in a)
+    (table,) = build_all(cfg, layout, ["ensemble_merging"])
+    assert table.stats.estimates[("fusellm", "average")].seeds == 2
+    assert table.stats.estimates[("pythia", "average")].seeds == 1
+    assert not any("one seed" in v for v in claims(table)["reproduced"])

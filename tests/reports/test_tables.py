@@ -271,10 +271,12 @@ def test_fusechat_rows_need_two_sources(micro_cfg, tmp_path) -> None:
     assert "FuseChat (VaRM)" not in page and "FuseLLM (corrected) §" in page
 
 
-def _log_documents(layout: Layout, row: str, seed: str, docs: dict[str, np.ndarray]) -> None:
+def _log_documents(
+    layout: Layout, row: str, seed: str, docs: dict[str, np.ndarray], sub: str = "pythia"
+) -> None:
     """A Pythia eval run as evaluation.pythia writes it: pooled bits per byte per domain and
     every document's (nll_sum, bytes)."""
-    with tracking.stage_run(layout.child("pythia", layout.cfg), "eval", row):
+    with tracking.stage_run(layout.child(sub, layout.cfg), "eval", row):
         mlflow.set_tags({"variant": row, "seed": seed})
         for domain, (nll, size) in docs.items():
             bpb = nll.sum() / (math.log(2) * size.sum())
@@ -314,3 +316,24 @@ def test_pythia_cells_resample_documents_and_one_seed_is_no_verdict(micro_cfg, t
     assert gap.startswith(
         f"{em.values.loc['fusellm', 'average'] - em.values.loc['ensemble', 'average']:+.4f} [+"
     )
+
+
+def test_pythia_seeds_logged_in_their_own_sub_experiment_pool_into_one_row(
+    micro_cfg, tmp_path
+) -> None:
+    layout, rng = Layout.of(micro_cfg, tmp_path), np.random.default_rng(7)
+    domains = [c for c in PAPER_TABLES["ensemble_merging"].columns if c != "average"]
+    size = {d: rng.integers(100, 2000, 30).astype(float) for d in domains}
+
+    def docs(rate: float) -> dict:
+        return {d: (size[d] * rate * math.log(2), size[d]) for d in domains}
+
+    for seed, shift in (("42", 0.0), ("43", 0.02)):
+        sub = "pythia" if seed == "42" else f"pythia/seed{seed}"
+        _log_documents(layout, "ensemble", seed, docs(0.9 + shift), sub)
+        _log_documents(layout, "fusellm", seed, docs(0.7 + shift), sub)
+        _log_documents(layout, "weight_merging", seed, docs(0.8 + shift), sub)
+    (em,) = build_all(micro_cfg, layout, ["ensemble_merging"])
+    assert em.stats.estimates[("fusellm", "phil")].seeds == 2
+    assert em.values.loc["fusellm", "phil"] == pytest.approx(0.71)  # mean over the two seeds
+    assert claims(em).set_index("claim").loc["FuseLLM < Ensemble", "reproduced"] == "holds"
