@@ -205,6 +205,11 @@ class PythiaSection(Section):
     )
     continual_steps: int = Field(default=100, ge=1)
     lr: float = Field(default=1e-4, gt=0, le=1)
+    fusion_corpus: Literal["corpus", "domains"] = Field(
+        default="corpus",
+        description="FuseLLM's training text: the config's fusion corpus, or the domains' "
+        "train splits (the text the experts learned)",
+    )
 
 
 class PaperSettings(Section):

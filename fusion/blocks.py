@@ -41,14 +41,15 @@ def split_document(text: str, tokenizer: PreTrainedTokenizerBase, block_size: in
     return chunks
 
 
-def make_blocks(cfg: SuiteConfig, layout: Layout) -> Dataset:
-    """Build (or load) the block dataset: columns ``block_id`` and ``text``."""
+def make_blocks(cfg: SuiteConfig, layout: Layout, texts: list[str] | None = None) -> Dataset:
+    """Build (or load) the block dataset: columns ``block_id`` and ``text``. The documents are
+    the fusion corpus unless ``texts`` names others (the Pythia experiment's domain text)."""
     if layout.blocks.exists():
         return load_from_disk(str(layout.blocks))
     tok = load_tokenizer(layout.model(cfg.models.target), cfg.models.target.name)
     texts = [
         chunk
-        for doc in corpus_texts(cfg, layout)
+        for doc in (corpus_texts(cfg, layout) if texts is None else texts)
         for chunk in split_document(doc, tok, cfg.fusion.block_size)
     ]
     if not texts:

@@ -23,6 +23,7 @@ from configs.layout import Layout, atomic_dir
 from configs.schema import ModelSpec, SuiteConfig
 from configs.variants import FUSECHAT, FUSECHAT_MERGES, get_variant
 from fusion.align.stage import align_source
+from fusion.blocks import make_blocks
 from fusion.corpus import domain_texts
 from fusion.fuse.stage import fuse_variant
 from fusion.merge.driver import merge_checkpoints
@@ -83,6 +84,8 @@ def fuse_experts(cfg: SuiteConfig, sub: Layout, experts: dict[str, Path]) -> Pat
     seed's sub-experiment ``sub``)."""
     fcfg = fusion_config(cfg, sub, experts)
     sub = sub.child(sub.sub, fcfg)
+    if cfg.pythia.fusion_corpus == "domains":
+        make_blocks(fcfg, sub, [t for d in experts for t in domain_texts(cfg, sub, d, "train")])
     for spec in fcfg.models.all():
         represent_model(fcfg, sub, spec)
     for spec in fcfg.models.sources:

@@ -13,7 +13,8 @@ the first missing shard. Ranks of ``accelerate launch`` take shards round-robin 
 compute each one exactly as a single process would, so results do not depend on the number
 of processes. ``meta.json``, written last by rank 0, marks a complete representation; just
 before it, rank 0 logs the MLflow run ``represent:<model>`` (the fusion settings; tokens,
-blocks, stored bytes per token, wall seconds).
+blocks, stored bytes per token, wall seconds, and the top-k regime: mean top-k mass and top-k
+coverage of the true next token).
 Usage: ``python -m fusion.represent --config configs/tiny.yaml [--model NAME]``.
 """
 
@@ -150,7 +151,7 @@ def summary(out: Path, spec: ModelSpec, cfg: SuiteConfig, n_shards: int, n_block
         "shards": n_shards,
         "blocks": n_blocks,
         "tokens": tokens,
-        "topk_mass": topk_mass(out, n_shards, cfg.fusion.topk),
+        **topk_regime(out, n_shards, cfg.fusion.topk),
     }
 
 
@@ -166,6 +167,7 @@ def log_run(
     stored = sum(p.stat().st_size for p in out.rglob("*.arrow"))
     with tracking.stage_run(layout, "represent", meta["model"], params):
         metrics = {"tokens": meta["tokens"], "blocks": meta["blocks"], "seconds": seconds}
+        metrics |= {"topk_mass": meta["topk_mass"], "topk_coverage": meta["topk_coverage"]}
         metrics["bytes_per_token"] = stored / max(meta["tokens"], 1)
         mlflow.log_metrics({tracking.metric_key("represent", k): v for k, v in metrics.items()})
 
@@ -177,17 +179,32 @@ def write_meta(out: Path, meta: dict) -> None:
     tmp.rename(out / "meta.json")
 
 
-def topk_mass(out: Path, n_shards: int, k: int) -> float:
-    """Mean probability mass of the top-k per position: what the reference's renormalized
-    target scales up to 1 (README, "The approximations"). One shard in memory at a time."""
-    total, positions = 0.0, 0
+def topk_regime(out: Path, n_shards: int, k: int) -> dict[str, float]:
+    """The regime the reference's top-k approximation assumes, per position: the mean
+    probability mass of the top-k (what the renormalized target scales up to 1; README, "The
+    approximations") and the share of positions whose true next token is among the top-k
+    (coverage; the last position of a block has no next token and is not counted). One shard
+    in memory at a time."""
+    mass, positions, covered, predicted = 0.0, 0, 0, 0
     for i in range(n_shards):
         table = load_from_disk(str(shard_dir(out, i))).data.table
         logits = pc.list_flatten(table["topk_logits"]).to_numpy().astype(np.float64)
         lse = pc.list_flatten(table["lse"]).to_numpy().astype(np.float64)
-        total += np.exp(logits.reshape(-1, k) - lse[:, None]).sum()
+        mass += np.exp(logits.reshape(-1, k) - lse[:, None]).sum()
         positions += len(lse)
-    return round(total / max(positions, 1), 4)
+        ids = pc.list_flatten(table["topk_ids"]).to_numpy().reshape(-1, k)
+        tokens = pc.list_flatten(table["input_ids"]).to_numpy()
+        lengths = pc.list_value_length(table["input_ids"]).to_numpy()
+        last = np.cumsum(lengths) - 1  # each block's last position
+        has_next = np.ones(len(tokens), dtype=bool)
+        has_next[last[lengths > 0]] = False
+        nxt = np.append(tokens[1:], -1)  # the token after each position (within its block)
+        covered += int((ids == nxt[:, None]).any(axis=1)[has_next].sum())
+        predicted += int(has_next.sum())
+    return {
+        "topk_mass": round(mass / max(positions, 1), 4),
+        "topk_coverage": round(covered / max(predicted, 1), 4),
+    }
 
 
 def load_representation(out: Path, n_shards: int | None = None) -> Dataset:

@@ -16,7 +16,7 @@ import mlflow
 import numpy as np
 import pytest
 import torch
-from datasets import Dataset
+from datasets import Dataset, load_from_disk
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from configs import tracking
@@ -25,6 +25,7 @@ from configs.layout import Layout
 from configs.variants import Variant, fuse_variants, get_variant
 from fusion.blocks import split_document
 from fusion.fuse.stage import fuse_variant, load_fused
+from fusion.models import load_causal_lm
 from fusion.ragged import rows_of, unflatten
 from fusion.represent import load_representation, represent_shard
 
@@ -282,3 +283,29 @@ def test_represent_logs_one_run_per_model(micro_cfg, fused_world) -> None:
     assert row["metrics.represent/bytes_per_token"] == pytest.approx(stored / meta["tokens"])
     assert row["params.topk"] == str(micro_cfg.fusion.topk)
     assert row["params.block_size"] == str(micro_cfg.fusion.block_size)
+
+
+def test_topk_regime_is_the_models_own_mass_and_coverage(micro_cfg, fused_world) -> None:
+    """Top-k mass and coverage of the true next token, recomputed from the model's full
+    softmax on the stored blocks, equal what represent logged."""
+    spec = micro_cfg.models.target
+    tok, model = load_causal_lm(fused_world.model(spec))
+    k, mass, positions, covered, predicted = micro_cfg.fusion.topk, 0.0, 0, 0, 0
+    for text in load_from_disk(str(fused_world.blocks))["text"]:
+        ids = torch.tensor([tok(text, add_special_tokens=False).input_ids])
+        with torch.no_grad():
+            probs = model(ids).logits[0].float().softmax(-1)
+        top = probs.topk(k, dim=-1)
+        mass += top.values.sum().item()
+        positions += ids.shape[1]
+        covered += (top.indices[:-1] == ids[0, 1:, None]).any(-1).sum().item()
+        predicted += ids.shape[1] - 1
+    meta = json.loads((fused_world.representation(spec.name) / "meta.json").read_text())
+    assert meta["topk_mass"] == pytest.approx(mass / positions, abs=2e-3)  # fp16 logits
+    assert meta["topk_coverage"] == pytest.approx(covered / predicted, abs=2e-3)
+    tracking.use_store(fused_world)
+    runs = mlflow.search_runs(
+        experiment_names=[micro_cfg.name], filter_string="tags.stage = 'represent'"
+    )
+    row = runs[runs["tags.model"] == spec.name].iloc[0]
+    assert row["metrics.represent/topk_coverage"] == meta["topk_coverage"]
