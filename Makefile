@@ -88,8 +88,11 @@ pythia: $(STAMPS)/pythia.json ## Pythia experiment: domain experts, ensemble, we
 $(STAMPS)/pythia.json: $(STAMPS)/world.json $(FORCE)
 	$(STAGE) pythia -- $(PY) -m evaluation.pythia $(ARGS)
 
+# MODEL=<a trained variant> waits for the train stamp; any other model (target, source, teacher,
+# a checkpoint dir) only for the world, so evaluating it trains nothing. SUITES alone: all models.
 EVAL_ONE := $(strip $(MODEL)$(SUITES))
-eval: $(if $(EVAL_ONE),$(STAMPS)/train.json,$(STAMPS)/eval.json) ## evaluate every model and trained variant (MODEL=name for one; SUITES=bbh,...)
+EVAL_NEEDS = $(if $(MODEL),$(or $(shell $(PY) -m configs.stamps $(ARGS) --upstream-of $(MODEL)),train),train)
+eval: $(if $(EVAL_ONE),$(STAMPS)/$(EVAL_NEEDS).json,$(STAMPS)/eval.json) ## evaluate every model and trained variant (MODEL=name for one; SUITES=bbh,...)
 	$(if $(EVAL_ONE),$(PY) -m evaluation.run_eval $(ARGS) $(if $(MODEL),--model $(MODEL),--all) $(if $(SUITES),--suites $(SUITES)))
 $(STAMPS)/eval.json: $(STAMPS)/train.json $(FORCE)
 	$(STAGE) eval -- $(PY) -m evaluation.run_eval $(ARGS) --all
