@@ -46,11 +46,12 @@ lint: setup ## ruff, and the import layers (configs < fusion < training < evalua
 	.venv/bin/ruff check .
 	.venv/bin/lint-imports
 
-plan: setup ## validate CONFIG and print every stage, command and estimate
+plan: setup ## validate CONFIG and print every stage, command and estimate, and what prefetch fetches
 	$(PY) -m configs.plan $(ARGS)
+	$(PY) -m evaluation.prefetch $(ARGS) --dry-run
 
-prefetch: setup ## download every model/dataset CONFIG names (cluster, with hub access)
-	$(PY) -m configs.prefetch $(ARGS)
+prefetch: setup ## download every model, corpus and benchmark dataset CONFIG reads (cluster, with hub access; DRY_RUN=1 lists them)
+	$(PY) -m evaluation.prefetch $(ARGS) $(if $(DRY_RUN),--dry-run)
 
 # Stages are file targets: $(STAMPS)/<stage>.json, newer than CONFIG and the stage before, means
 # done, so a second `make reproduce` runs nothing. configs.stamps wraps each stage: it rebuilds a
