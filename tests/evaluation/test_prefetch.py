@@ -151,3 +151,41 @@ def test_tiny_config_has_nothing_to_fetch(tmp_path: Path) -> None:
     proc = _prefetch(ROOT / "configs/micro.yaml", tmp_path, "http://127.0.0.1:9")
     assert proc.returncode == 0, proc.stderr
     assert "nothing to fetch" in proc.stdout
+
+
+def _dry_run(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env["HF_ENDPOINT"] = "http://127.0.0.1:9"  # never asked: a dry run fetches nothing
+    command = [sys.executable, "-m", "evaluation.prefetch", "--dry-run", *args]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow  # lm-eval's task index: about half a minute
+def test_dry_run_lists_the_benchmark_data_and_a_harness_departure() -> None:
+    proc = _dry_run("--config", str(PAPER))
+    assert proc.returncode == 0, proc.stderr
+    for text in [
+        "model meta-llama/Llama-2-7b-hf",
+        "dataset JeanKaddour/minipile",
+        "benchmark SaylorTwift/bbh [navigate]  <- bbh_cot_fewshot_navigate",
+        "benchmark allenai/ai2_arc [ARC-Challenge]  <- arc_challenge",
+        "benchmark iwslt2017 [iwslt2017-en-de]  <- iwslt2017_gen",
+        "benchmark ./data/scibench/thermo.json (OpenCompass data)  <- scibench_gen",
+        "benchmark nuprl/MultiPL-E [humaneval-rs]  <- multiple-rs",
+    ]:
+        assert text in proc.stdout, text
+    assert "parity:" not in proc.stdout and "fetched" not in proc.stdout
+    lm_eval = _dry_run("--config", str(PAPER), "--set", "evaluation.backend=lm_eval")
+    assert "parity: generation harness lm_eval (paper: opencompass)" in lm_eval.stdout
+    assert "iwslt2017" not in lm_eval.stdout  # lm-eval has no IWSLT2017: it would not run
+
+
+def test_make_plan_prints_what_prefetch_would_fetch() -> None:
+    dry = subprocess.run(
+        ["make", "-n", "plan", "CONFIG=configs/paper/fusellm_7b.yaml", "prefetch", "DRY_RUN=1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    lines = [line for line in dry.stdout.splitlines() if "-m evaluation.prefetch" in line]
+    assert len(lines) == 2 and all(line.endswith("--dry-run") for line in lines), dry.stdout
