@@ -29,6 +29,7 @@ from evaluation.benchmark_data import MULTIPLE_DATASET, benchmark_data
 from evaluation.evaluate import plan_tasks, uses_opencompass
 from evaluation.lm_eval_runner import builtin_tasks
 from evaluation.opencompass_datasets import config_datasets, paper_configs, paper_datasets
+from evaluation.prefetch import prefetch
 
 ROOT = Path(__file__).resolve().parents[2]
 PAPER = ROOT / "configs/paper/fusellm_7b.yaml"
@@ -147,6 +148,7 @@ def test_declared_opencompass_data_is_all_the_eval_stage_checks_for(tmp_path, mo
         paper_datasets(paper_configs("generation"))
 
 
+@pytest.mark.slow  # the CLI's imports (lm-eval, mlflow, OpenCompass configs): ~20 s here
 def test_tiny_config_has_nothing_to_fetch(tmp_path: Path) -> None:
     proc = _prefetch(ROOT / "configs/micro.yaml", tmp_path, "http://127.0.0.1:9")
     assert proc.returncode == 0, proc.stderr
@@ -189,3 +191,47 @@ def test_make_plan_prints_what_prefetch_would_fetch() -> None:
     )
     lines = [line for line in dry.stdout.splitlines() if "-m evaluation.prefetch" in line]
     assert len(lines) == 2 and all(line.endswith("--dry-run") for line in lines), dry.stdout
+
+
+@pytest.mark.slow  # the CLI's imports and five refused fetches: ~30 s here
+def test_unreachable_hub_fails_fast_with_one_line(tmp_path: Path) -> None:
+    """Every item is tried against a refusing port, then one line names the first failure."""
+    overrides = tmp_path / "paper_ppl.yaml"
+    overrides.write_text(
+        PAPER.read_text().replace(
+            "suites: [bbh, commonsense, generation, multiple]", "suites: [perplexity]"
+        )
+    )
+    proc = _prefetch(overrides, tmp_path, "http://127.0.0.1:9")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert "could not fetch 5 of 5 items, first model 'meta-llama/Llama-2-7b-hf'" in lines[0]
+    assert "make prefetch" in lines[0]
+    assert proc.stdout.count("failed ") == 5  # the four models and MiniPile, each listed
+
+
+def test_every_item_is_tried_and_one_line_names_the_first_failure(capsys) -> None:
+    fetched = []
+
+    def refuse(what: str):
+        def get() -> None:
+            raise ConnectionError(f"{what} refused. Retry later")
+
+        return get
+
+    todo = [("model 'a'", refuse("a")), ("dataset 'b'", lambda: fetched.append("b"))]
+    todo.append(("benchmark data 'c'", refuse("c")))
+    with pytest.raises(SuiteError) as err:
+        prefetch(todo)
+    assert fetched == ["b"]  # tried after the first failure
+    assert str(err.value).startswith("could not fetch 2 of 3 items, first model 'a' (a refused)")
+    assert "\n" not in str(err.value)
+    out = capsys.readouterr().out
+    assert "failed benchmark data 'c' (c refused)" in out and "fetched dataset 'b'" in out
+
+
+def test_tiny_configs_read_no_benchmark_data() -> None:
+    cfg = load_config(ROOT / "configs/micro.yaml")
+    assert benchmark_data(cfg) == [] and hub_items(cfg) == []
+    assert benchmark_data(load_config(PAPER, ["evaluation.suites=[perplexity]"])) == []
