@@ -46,11 +46,12 @@ lint: setup ## ruff, and the import layers (configs < fusion < training < evalua
 	.venv/bin/ruff check .
 	.venv/bin/lint-imports
 
-plan: setup ## validate CONFIG and print every stage, command and estimate
+plan: setup ## validate CONFIG and print every stage, command and estimate, and what prefetch fetches
 	$(PY) -m configs.plan $(ARGS)
+	$(PY) -m evaluation.prefetch $(ARGS) --dry-run
 
-prefetch: setup ## download every model/dataset CONFIG names (cluster, with hub access)
-	$(PY) -m configs.prefetch $(ARGS)
+prefetch: setup ## download every model, corpus and benchmark dataset CONFIG reads (cluster, with hub access; DRY_RUN=1 lists them)
+	$(PY) -m evaluation.prefetch $(ARGS) $(if $(DRY_RUN),--dry-run)
 
 # Stages are file targets: $(STAMPS)/<stage>.json, newer than CONFIG and the stage before, means
 # done, so a second `make reproduce` runs nothing. configs.stamps wraps each stage: it rebuilds a
@@ -88,8 +89,11 @@ pythia: $(STAMPS)/pythia.json ## Pythia experiment: domain experts, ensemble, we
 $(STAMPS)/pythia.json: $(STAMPS)/world.json $(FORCE)
 	$(STAGE) pythia -- $(PY) -m evaluation.pythia $(ARGS)
 
+# MODEL=<a trained variant> waits for the train stamp; any other model (target, source, teacher,
+# a checkpoint dir) only for the world, so evaluating it trains nothing. SUITES alone: all models.
 EVAL_ONE := $(strip $(MODEL)$(SUITES))
-eval: $(if $(EVAL_ONE),$(STAMPS)/train.json,$(STAMPS)/eval.json) ## evaluate every model and trained variant (MODEL=name for one; SUITES=bbh,...)
+EVAL_NEEDS = $(if $(MODEL),$(or $(shell $(PY) -m configs.stamps $(ARGS) --upstream-of $(MODEL)),train),train)
+eval: $(if $(EVAL_ONE),$(STAMPS)/$(EVAL_NEEDS).json,$(STAMPS)/eval.json) ## evaluate every model and trained variant (MODEL=name for one; SUITES=bbh,...)
 	$(if $(EVAL_ONE),$(PY) -m evaluation.run_eval $(ARGS) $(if $(MODEL),--model $(MODEL),--all) $(if $(SUITES),--suites $(SUITES)))
 $(STAMPS)/eval.json: $(STAMPS)/train.json $(FORCE)
 	$(STAGE) eval -- $(PY) -m evaluation.run_eval $(ARGS) --all

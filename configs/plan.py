@@ -6,24 +6,14 @@ GPU-hours budgeted) on a laptop before a cluster job is submitted.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from configs import cli
 from configs.layout import Layout
-from configs.schema import BuildSpec, ModelSpec, SuiteConfig
+from configs.params import ParamCount, model_params
+from configs.schema import SuiteConfig
 from configs.variants import replica, train_runs, train_variants
 
-# Parameter counts of the paper's checkpoints (from their model cards), so the plan can
-# estimate compute without downloading them.
-KNOWN_PARAMS = {
-    "meta-llama/Llama-2-7b-hf": 6.74e9,
-    "meta-llama/Llama-2-13b-hf": 13.0e9,
-    "openlm-research/open_llama_7b_v2": 6.74e9,
-    "mosaicml/mpt-7b": 6.65e9,
-    "EleutherAI/pythia-1b": 1.01e9,
-}
 # Tokens in the corpora the paper configs name (MiniPile: 1M documents, ~1.8B tokens).
 KNOWN_CORPUS_TOKENS = {"JeanKaddour/minipile": 1.8e9}
 TINY_TOKENS_PER_DOC = 150  # rough size of a tiny-world document in target tokens
@@ -39,28 +29,6 @@ class Stage:
     inputs: str
     outputs: str
     estimate: str = ""
-
-
-def model_params(spec: ModelSpec) -> float | None:
-    """Parameter count: known table, a local config.json, or the tiny-world build spec."""
-    if spec.build:
-        return _build_params(spec.build)
-    if spec.hub_id in KNOWN_PARAMS:
-        return KNOWN_PARAMS[spec.hub_id]
-    config = Path(spec.hub_id) / "config.json"
-    if config.is_file():
-        c = json.loads(config.read_text())
-        h, layers, vocab = c.get("hidden_size"), c.get("num_hidden_layers"), c.get("vocab_size")
-        if h and layers and vocab:
-            return 12 * layers * h * h + 2 * vocab * h
-    return None
-
-
-def _build_params(b: BuildSpec, vocab: int = 4000) -> float:
-    ff = b.intermediate_size or 4 * b.hidden_size
-    return (
-        b.num_layers * (4 * b.hidden_size**2 + 3 * b.hidden_size * ff) + 2 * vocab * b.hidden_size
-    )
 
 
 def corpus_tokens(cfg: SuiteConfig) -> float | None:
@@ -81,6 +49,15 @@ def _fmt(x: float | None, unit: str = "") -> str:
         if x >= scale:
             return f"{x / scale:.2f}{suffix}{unit}"
     return f"{x:.0f}{unit}"
+
+
+def _params(counted: ParamCount) -> str:
+    """``134,515,008 params (config.json)``; a model card's figure is marked approximate."""
+    if counted.count is None:
+        return f"params unknown ({counted.source})"
+    if counted.exact:
+        return f"{int(counted.count):,} params ({counted.source})"
+    return f"~{_fmt(counted.count)} params ({counted.source})"
 
 
 def _gpu_hours(flops: float | None) -> str:
@@ -109,7 +86,8 @@ def stages(cfg: SuiteConfig, layout: Layout, config_path: str) -> list[Stage]:
         )
     )
     for spec in cfg.models.all():
-        p = model_params(spec)
+        counted = model_params(cfg, layout, spec)
+        p = counted.count
         flops = None if p is None or tokens is None else 2 * p * tokens
         out.append(
             Stage(
@@ -117,7 +95,7 @@ def stages(cfg: SuiteConfig, layout: Layout, config_path: str) -> list[Stage]:
                 "make represent",
                 layout.model(spec),
                 str(layout.representation(spec.name)),
-                f"{_fmt(p)} params; top-{k}: {_fmt(disk, 'B')} on disk; {_gpu_hours(flops)}",
+                f"{_params(counted)}; top-{k}: {_fmt(disk, 'B')} on disk; {_gpu_hours(flops)}",
             )
         )
     for spec in cfg.models.sources:
@@ -161,7 +139,7 @@ def _corpus_name(cfg: SuiteConfig) -> str:
 
 def _train_stages(cfg: SuiteConfig, layout: Layout, tokens: float | None) -> list[Stage]:
     t = cfg.training
-    p = model_params(cfg.models.target)
+    p = model_params(cfg, layout, cfg.models.target).count
     flops = None if p is None or tokens is None else 6 * p * tokens * t.epochs
     detail = (
         f"lr {t.lr}, global batch {t.global_batch_size} ({t.num_devices}x"

@@ -10,7 +10,8 @@ stage only does what is missing, e.g. a newly listed seed), a changed one remove
 outputs first, because every stage skips work whose marker exists and would otherwise keep
 outputs of the old settings. Usage (what the Makefile runs):
 ``python -m configs.stamps --config C --runs R --stage train -- python -m training.train ...``;
-``--times`` prints the wall time of every stamped stage.
+``--times`` prints the wall time of every stamped stage; ``--upstream-of MODEL`` the stage
+``make eval MODEL=`` waits for (``train`` for a trained variant, else ``world``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from configs import cli
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.stages import STAGES, changed_keys, fingerprint
+from configs.variants import is_trained
 
 
 def stamp_path(layout: Layout, stage: str) -> Path:
@@ -76,9 +78,13 @@ def main() -> None:
     p = cli.parser("Run one pipeline stage as a make file target (stamp, config-change check).")
     p.add_argument("--stage", choices=list(STAGES), help="the stage the command runs")
     p.add_argument("--times", action="store_true", help="print each stamped stage's wall time")
+    p.add_argument("--upstream-of", metavar="MODEL", help="print the stage eval of MODEL needs")
     p.add_argument("command", nargs="*", help="the stage's command, after --")
     args = p.parse_args()
-    _, layout = cli.load(args)
+    cfg, layout = cli.load(args)
+    if args.upstream_of:
+        print("train" if is_trained(cfg, args.upstream_of) else "world")
+        return
     if args.times:
         rows = times(layout)
         for stage, seconds in rows:

@@ -160,6 +160,12 @@ def train_runs(cfg: SuiteConfig, variants: list[str] | None = None) -> list[tupl
     return [(v, s) for s in cfg.reporting.seeds for v in chosen]
 
 
+def is_trained(cfg: SuiteConfig, model: str) -> bool:
+    """Whether ``model`` (``make eval MODEL=``) names a model ``make train`` makes: a training
+    variant or one of its seed replicas. Config models and checkpoint dirs need no training."""
+    return model in set(train_variants(cfg)) | {replica(cfg, v, s) for v, s in train_runs(cfg)}
+
+
 def lineage(meta: dict) -> dict[str, str]:
     """Tags that group a variant's seeds: the tables average over runs sharing ``variant``."""
     return {"variant": meta["variant"], "seed": str(meta.get("seed", ""))}

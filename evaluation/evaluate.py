@@ -34,13 +34,18 @@ from evaluation import perplexity as ppl
 from evaluation.code.suite import run_suite
 from evaluation.heldout import heldout_texts
 from evaluation.lm_eval_runner import run_lm_eval
-from evaluation.opencompass_datasets import paper_configs, paper_datasets, tiny_datasets
+from evaluation.opencompass_datasets import (
+    paper_configs,
+    paper_datasets,
+    summary_group,
+    tiny_datasets,
+)
 from evaluation.opencompass_runner import harness_version as opencompass_version
 from evaluation.opencompass_runner import run_opencompass
 from evaluation.outputs import write_text
 from evaluation.parity import parity_tags, shots_of, used_settings
 from evaluation.real.items import generate_real_tasks, items_tag, real_tasks
-from evaluation.suites import SUITES, lm_eval_tasks, opencompass_only
+from evaluation.suites import SUITES, harness_of, lm_eval_tasks, opencompass_only
 from evaluation.tasks.tiny import tiny_tasks
 from evaluation.workers import evaluate_in_workers
 from fusion.models import context_length, load_causal_lm
@@ -85,7 +90,7 @@ def task_files(cfg: SuiteConfig, layout: Layout) -> Path | None:
 
 def uses_opencompass(cfg: SuiteConfig, suite: str) -> bool:
     """Whether `suite` runs through OpenCompass (generation, backend opencompass) or lm-eval."""
-    return suite == "generation" and cfg.evaluation.backend == "opencompass"
+    return harness_of(cfg, suite) == "opencompass"
 
 
 def plan_tasks(cfg: SuiteConfig, suites: list[str], only: list[str] | None) -> dict[str, list]:
@@ -141,6 +146,14 @@ def run_perplexity(cfg: SuiteConfig, layout: Layout, model_path: str, out: Path)
     return scores
 
 
+def paper_groups(cfg: SuiteConfig, suite: str, configs: list[str]) -> dict[str, list[str]]:
+    """OpenCompass summary groups that make one paper cell (SciBench), for the configs run."""
+    if cfg.is_tiny:
+        return {}
+    chosen = [b for b in SUITES[suite] if b.oc_group and b.opencompass in configs]
+    return {b.oc_group: summary_group(b.oc_group) for b in chosen}
+
+
 def run_harness(
     cfg: SuiteConfig,
     suite: str,
@@ -159,9 +172,16 @@ def run_harness(
             datasets = tiny_datasets(include, tasks, out / "opencompass_data")
         else:
             datasets = paper_datasets(tasks)
-        size, limit = ev.batch_size, ev.limit
+        size, limit, groups = ev.batch_size, ev.limit, paper_groups(cfg, suite, tasks)
         results = run_opencompass(
-            path, datasets, out, batch_size=size, limit=limit, device=device, dtype=dtype
+            path,
+            datasets,
+            out,
+            batch_size=size,
+            limit=limit,
+            device=device,
+            dtype=dtype,
+            groups=groups,
         )
         return "opencompass", opencompass_version(), results
     skipped = [] if cfg.is_tiny else opencompass_only(suite)
@@ -191,6 +211,7 @@ def evaluate(
     params |= {"suites": ",".join(chosen), "tasks": ",".join(tasks or [])}
     outcomes: dict[str, dict] = {}
     versions: dict[str, str] = {}  # harness -> version, of the harnesses this run used
+    harnesses: dict[str, str] = {}  # suite -> the harness that scored it
     with tracking.stage_run(layout, "eval", name, params):
         mlflow.set_tags(model_lineage(layout, name))
         mlflow.set_tag("items", items_tag(cfg))  # real benchmark items, or tiny-world ones
@@ -206,8 +227,9 @@ def evaluate(
                 mlflow.set_tags({f"harness.{suite}": harness, f"harness_version.{suite}": version})
                 log_results(suite, results, out / suite)
                 outcomes[suite], versions[harness] = results, version
+                harnesses[suite] = harness
         shots = {s: shots_of(r) for s, r in outcomes.items() if s in SUITES}
-        mlflow.set_tags(parity_tags(cfg, used_settings(cfg, dtype, versions, shots)))
+        mlflow.set_tags(parity_tags(cfg, used_settings(cfg, dtype, versions, shots, harnesses)))
     return outcomes
 
 

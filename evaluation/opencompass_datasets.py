@@ -218,23 +218,54 @@ def _dotted(value: Any) -> Any:
     return value
 
 
+def config_datasets(name: str) -> list[dict[str, Any]]:
+    """The datasets of the installed OpenCompass config ``name``, unchanged (classes, not paths).
+
+    Raises:
+        SuiteError: no such config.
+    """
+    from mmengine.config import Config
+
+    path = opencompass_config(name)
+    if path is None:
+        raise _unknown_config(name)
+    loaded = Config.fromfile(str(path))
+    return [d.to_dict() for key in loaded if key.endswith("_datasets") for d in loaded[key]]
+
+
 def paper_datasets(configs: list[str]) -> list[dict[str, Any]]:
     """The datasets of the installed OpenCompass configs, unchanged, types as dotted paths.
 
     Raises:
         SuiteError: an unknown config name, or a dataset whose data is not on disk.
     """
-    from mmengine.config import Config
-
     datasets = []
     for name in configs:
-        path = opencompass_config(name)
-        if path is None:
-            raise _unknown_config(name)
-        loaded = Config.fromfile(str(path))
-        found = [d.to_dict() for key in loaded if key.endswith("_datasets") for d in loaded[key]]
+        found = config_datasets(name)
         for dataset in found:
             if (why := missing_data(name, dataset)) is not None:
                 raise SuiteError(why)
         datasets += [_dotted(d) for d in found]
     return datasets
+
+
+def summary_group(name: str) -> list[str]:
+    """The dataset abbrs OpenCompass's summary group ``name`` averages, read from its own groups
+    file ``configs/summarizers/groups/<name>.py``; e.g. ``scibench``: the ten zero-shot subsets.
+
+    Raises:
+        SuiteError: OpenCompass is not installed, or its file has no such group.
+    """
+    from mmengine.config import Config
+
+    anchor = opencompass_config("triviaqa_gen")
+    if anchor is None:
+        raise SuiteError(f"OpenCompass summary group '{name}': OpenCompass is not installed")
+    path = anchor.parents[2] / "summarizers" / "groups" / f"{name}.py"
+    if path.is_file():
+        loaded = Config.fromfile(str(path))
+        for key in (k for k in loaded if k.endswith("_summary_groups")):
+            for group in loaded[key]:
+                if group["name"] == name:
+                    return list(group["subsets"])
+    raise SuiteError(f"OpenCompass has no summary group '{name}' in {path}")

@@ -147,6 +147,18 @@ def collect(model: dict, datasets: list[dict], work: Path) -> tuple[dict, dict[s
     return {"results": results, "versions": versions, "n-samples": counts}, samples
 
 
+def summary_rows(results: dict[str, dict], groups: dict[str, list[str]]) -> dict[str, dict]:
+    """A row per summary group whose subsets all have results: the unweighted mean of each
+    metric they all report, as OpenCompass's summarizer averages a group."""
+    rows = {}
+    for group, subsets in groups.items():
+        if not subsets or any(s not in results for s in subsets):
+            continue
+        shared = set.intersection(*(set(results[s]) for s in subsets))
+        rows[group] = {m: sum(results[s][m] for s in subsets) / len(subsets) for m in shared}
+    return rows
+
+
 def run_opencompass(
     model_path: str,
     datasets: list[dict],
@@ -157,6 +169,7 @@ def run_opencompass(
     device: str = "cpu",
     dtype: str = "float32",
     max_out_len: int = MAX_OUT_LEN,
+    groups: dict[str, list[str]] | None = None,
 ) -> dict:
     """Evaluate one checkpoint on OpenCompass dataset configs; return what results.json holds.
 
@@ -169,6 +182,7 @@ def run_opencompass(
         device: torch device, e.g. "cpu" or "cuda".
         dtype: weights dtype, e.g. "float32" or "bfloat16".
         max_out_len: new tokens for datasets whose config sets no length.
+        groups: summary groups (name -> dataset abbrs) to add as mean rows (`summary_rows`).
     """
     check_model(model_path)
     if not datasets:
@@ -181,6 +195,7 @@ def run_opencompass(
     with atomic_dir(final) as work:
         run_pipeline(model, datasets, work, limit)
     results, samples = collect(model, datasets, final)
+    results["results"] |= summary_rows(results["results"], groups or {})
     results["config"] = {
         "harness": HARNESS,
         "harness_version": harness_version(),

@@ -1,6 +1,7 @@
 """Paper-parity of an eval run: the settings it used, and where they depart from the pinned ones.
 
-Numbers are comparable with the paper's only under the same harness versions, backend, full
+Numbers are comparable with the paper's only under the same harness for each suite (lm-eval
+for BBH and CommonSense, OpenCompass for the generation suite), harness versions, backend, full
 test sets, shots, dtype and batch size. A paper config pins these
 (``evaluation.paper_settings``); every eval run records what it actually used as MLflow
 tags (``settings.*``) plus a verdict (``parity``: ``paper`` / ``departs`` / ``unpinned``)
@@ -13,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from configs.schema import PaperSettings, SuiteConfig
+from evaluation.suites import PAPER_HARNESS, harness_of
 
 
 def shots_of(results: dict) -> set[int]:
@@ -22,11 +24,16 @@ def shots_of(results: dict) -> set[int]:
 
 
 def used_settings(
-    cfg: SuiteConfig, dtype: str, versions: dict[str, str], shots: dict[str, set[int]]
+    cfg: SuiteConfig,
+    dtype: str,
+    versions: dict[str, str],
+    shots: dict[str, set[int]],
+    harnesses: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """What an eval run used: harness versions (only the harnesses it ran), the HF backend,
-    dtype, batch size, item cap and the shots of each suite."""
+    """What an eval run used: the harness of each suite and the versions of those harnesses,
+    the HF backend, dtype, batch size, item cap and the shots of each suite."""
     return {
+        "harness": dict(harnesses or {}),
         **versions,
         "model_backend": "hf",  # run_lm_eval and the OpenCompass runner both load HF models
         "dtype": dtype,
@@ -38,7 +45,11 @@ def used_settings(
 
 def departures(pinned: PaperSettings, used: dict[str, Any]) -> list[str]:
     """Each way ``used`` differs from the pinned settings, as ``what (paper: value)``."""
-    found = []
+    found = [
+        f"{suite} harness {harness} (paper: {PAPER_HARNESS[suite]})"
+        for suite, harness in used.get("harness", {}).items()
+        if suite in PAPER_HARNESS and harness != PAPER_HARNESS[suite]
+    ]
     for key in ("lm_eval", "opencompass", "model_backend", "dtype", "batch_size"):
         want = getattr(pinned, key)
         if want is not None and key in used and str(used[key]) != str(want):
@@ -50,6 +61,16 @@ def departures(pinned: PaperSettings, used: dict[str, Any]) -> list[str]:
         if got and got != [want]:
             found.append(f"{suite} shots {','.join(map(str, got))} (paper: {want})")
     return found
+
+
+def planned_departures(cfg: SuiteConfig) -> list[str]:
+    """Suites of ``cfg`` that will run through another harness than the paper's (before any
+    run: ``make plan`` prints them)."""
+    return [
+        f"{suite} harness {harness_of(cfg, suite)} (paper: {PAPER_HARNESS[suite]})"
+        for suite in cfg.evaluation.suites
+        if suite in PAPER_HARNESS and harness_of(cfg, suite) != PAPER_HARNESS[suite]
+    ]
 
 
 def parity_tags(cfg: SuiteConfig, used: dict[str, Any]) -> dict[str, str]:

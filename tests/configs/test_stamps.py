@@ -16,6 +16,7 @@ from configs import stamps
 from configs.layout import Layout
 from configs.loader import load_config
 from configs.stages import STAGES
+from configs.variants import is_trained
 
 ROOT = Path(__file__).resolve().parents[2]
 MICRO = ROOT / "configs/micro.yaml"
@@ -115,3 +116,29 @@ def test_the_makefile_runs_every_stage_through_its_cli() -> None:
         recipe = makefile.split(rule, 1)[1].split("\n\n", 1)[0]
         assert f"--stage {name}" in recipe or f"$(STAGE) {name} --" in recipe, name
         assert f"-m {stage.module} $(ARGS)" in recipe, (name, recipe)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+@pytest.mark.parametrize(
+    ("model", "trains"),
+    [("llama2", False), ("mpt", False), ("llama2_13b", False), ("clm", True), ("fusellm", True)],
+)
+def test_make_eval_of_a_model_trains_only_a_trained_variant(
+    model: str, trains: bool, tmp_path
+) -> None:
+    """`make eval MODEL=` of the target, a source or the teacher builds the world and evaluates;
+    only a trained variant waits for (and so runs) the train stage."""
+    if not (ROOT / ".venv/.installed").exists():
+        pytest.skip("needs make setup")
+    dry = _make("-n", "eval", f"CONFIG={MICRO}", f"RUNS={tmp_path}", f"MODEL={model}")
+    assert dry.returncode == 0, dry.stderr
+    assert "-m world " in dry.stdout and f"--model {model}" in dry.stdout
+    assert ("-m training.train " in dry.stdout) is trains
+    assert ("-m fusion.represent " in dry.stdout) is trains
+
+
+def test_only_train_variants_and_their_seed_replicas_are_trained() -> None:
+    cfg = load_config(MICRO, ["reporting.seeds=[0,1]", "training.seed=0"])
+    assert is_trained(cfg, "clm") and is_trained(cfg, "fusellm-seed1")
+    assert not any(is_trained(cfg, s.name) for s in cfg.models.all())
+    assert not is_trained(cfg, "/some/checkpoint")

@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from configs.loader import load_config
-from evaluation.parity import departures, parity_tags, shots_of, used_settings
+from evaluation.parity import (
+    departures,
+    parity_tags,
+    planned_departures,
+    shots_of,
+    used_settings,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PAPER = ROOT / "configs/paper/fusellm_7b.yaml"
@@ -43,3 +49,22 @@ def test_tiny_configs_are_unpinned_and_shots_come_from_the_harness() -> None:
     assert parity_tags(cfg, _used(cfg))["parity"] == "unpinned"
     results = {"configs": {"a": {"num_fewshot": 3}, "b": {"num_fewshot": 3}, "c": {}}}
     assert shots_of(results) == {3}
+
+
+def test_a_suite_run_through_another_harness_than_the_papers_departs() -> None:
+    cfg = load_config(PAPER)
+    paper = {"bbh": "lm_eval", "commonsense": "lm_eval", "generation": "opencompass"}
+    assert departures(cfg.evaluation.paper_settings, _used(cfg, harness=paper)) == []
+    swapped = paper | {"generation": "lm_eval", "bbh": "opencompass"}
+    found = departures(cfg.evaluation.paper_settings, _used(cfg, harness=swapped))
+    assert sorted(found) == [
+        "bbh harness opencompass (paper: lm_eval)",
+        "generation harness lm_eval (paper: opencompass)",
+    ]
+    assert parity_tags(cfg, _used(cfg, harness=swapped))["parity"] == "departs"
+
+
+def test_the_paper_config_plans_the_papers_harnesses_and_lm_eval_generation_is_flagged() -> None:
+    assert planned_departures(load_config(PAPER)) == []
+    lm_eval = load_config(PAPER, ["evaluation.backend=lm_eval"])
+    assert planned_departures(lm_eval) == ["generation harness lm_eval (paper: opencompass)"]
