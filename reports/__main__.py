@@ -23,8 +23,11 @@ def render_tables(cfg: SuiteConfig, layout: Layout, names: list[str]) -> None:
     runs, reader = require_eval_runs(layout), ItemReader(layout.tracking_uri)
     with writing(layout.tables):
         for name in names:
-            paths = write_table(build(cfg, layout, name, runs, reader), layout)
+            built = build(cfg, layout, name, runs, reader)
+            paths = write_table(built, layout)
             print(f"{name}: {', '.join(str(p) for p in paths)}")
+            if built.unplaced:  # never dropped silently: listed under the table too
+                print(f"{name}: evaluated but without a row: {', '.join(built.unplaced)}")
 
 
 def draw_figures(layout: Layout) -> None:

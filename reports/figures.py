@@ -51,7 +51,7 @@ def read_built(csv: Path) -> Built:
     paper = PAPER_TABLES[csv.stem]
     cells = pd.read_csv(csv, dtype={"row": str, "column": str})
 
-    rows = list(table_rows(csv.stem, set(cells["row"])))
+    rows = list(table_rows(csv.stem, list(dict.fromkeys(cells["row"]))))  # the table's order
 
     def grid(field: str) -> pd.DataFrame:
         frame = cells.pivot(index="row", columns="column", values=field)
