@@ -103,7 +103,7 @@ def claims(built: Built) -> pd.DataFrame:
     for hi, lo in CLAIMS[built.name]:
         cols = [paper.average_column] if paper.average_column else list(paper.columns)
         for col in cols:
-            difference, verdict = _judged(built, hi, lo, col, paper.higher_is_better)
+            difference, verdict = judged(built, hi, lo, col, paper.higher_is_better)
             rows.append(
                 {
                     "claim": f"{label(hi)} {'>' if paper.higher_is_better else '<'} {label(lo)}",
@@ -139,7 +139,7 @@ def findings(built: Built) -> pd.DataFrame:
             if row not in v.index or other not in v.index:
                 continue
             for col in cols:
-                gap, verdict = _judged(built, row, other, col, paper.higher_is_better)
+                gap, verdict = judged(built, row, other, col, paper.higher_is_better)
                 outcome = {"holds": "better", "reversed": "worse"}.get(verdict, verdict)
                 rows.append(
                     {
@@ -170,7 +170,7 @@ def _paper_verdict(frame: pd.DataFrame, hi: str, lo: str, col: str, higher: bool
     return "holds" if (a > b if higher else a < b) else "fails"
 
 
-def _judged(built: Built, hi: str, lo: str, col: str, higher: bool) -> tuple[str, str]:
+def judged(built: Built, hi: str, lo: str, col: str, higher: bool) -> tuple[str, str]:
     """(difference with its interval, verdict) of "hi better than lo" in this run."""
     v = built.values
     if hi not in v.index or lo not in v.index or v[[col]].loc[[hi, lo]].isna().any().any():
