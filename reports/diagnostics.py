@@ -97,10 +97,14 @@ def _row(section: str, variant: str, row: str, column: str, value: float) -> dic
     return dict(zip(COLUMNS, (section, variant, row, column, value), strict=True))
 
 
+INDEX = {"alignment": "source (vocab)", "fallback": "variant", "blocks": "domain"}
+
+
 def grid(cfg: SuiteConfig, frame: pd.DataFrame, section: str) -> pd.DataFrame:
     """One section as rows x columns (domains and models in their display order)."""
     part = frame[frame["section"] == section]
     table = part.pivot_table(index="row", columns="column", values="value", aggfunc="first")
+    table = table.rename_axis(index=INDEX.get(section, "domain"), columns=None)
     if section in ("pick", "weight", "ce"):
         table = table.reindex(
             index=domain_order(set(table.index)), columns=model_order(cfg, set(table.columns))
@@ -134,7 +138,8 @@ def markdown(cfg: SuiteConfig, frame: pd.DataFrame) -> str:
         choice = grid(cfg, frame, kind)
         if choice.empty:
             continue
-        choice["blocks"] = blocks.reindex(choice.index)["blocks"] if not blocks.empty else None
+        if not blocks.empty:
+            choice["blocks"] = blocks.reindex(choice.index)["blocks"].astype("Int64")
         lines += [f"{MAIN}: {title}, per corpus domain (each row sums to 100):", ""]
         lines += [choice.to_markdown(**fmt), ""]
     ce = grid(cfg, frame, "ce")

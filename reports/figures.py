@@ -200,6 +200,9 @@ def diagnostics_figure(cfg: SuiteConfig, csv: Path, path: Path) -> Path | None:
             width = 0.8 / max(len(table.columns), 1)
             for i, model in enumerate(table.columns):
                 ax.bar(x + (i - (len(table.columns) - 1) / 2) * width, table[model], width)
+            low, high = np.nanmin(table.to_numpy()), np.nanmax(table.to_numpy())
+            pad = max(high - low, 1e-3) * 0.25
+            ax.set_ylim(low - pad, high + pad)  # CEs differ by little: not from 0
         else:
             bottom = np.zeros(len(x))
             for model in table.columns:
@@ -207,7 +210,7 @@ def diagnostics_figure(cfg: SuiteConfig, csv: Path, path: Path) -> Path | None:
                 ax.bar(x, values, 0.7, bottom=bottom)
                 bottom += values
             ax.set_ylim(0, 100)
-        ax.legend(list(table.columns), fontsize=7)
+        ax.legend(list(table.columns), fontsize=7, framealpha=0.7)
         ax.set_xticks(x, list(table.index), rotation=30, ha="right")
         ax.set_title(
             {"alignment": "alignment (% of target positions)", "ce": "mean block CE"}.get(

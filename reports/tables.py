@@ -267,7 +267,7 @@ def unplaced_models(cfg: SuiteConfig, table: str, runs: pd.DataFrame) -> dict[st
         if shown:
             out[model] = f"the paper's table has no row for it; shown in {', '.join(shown)}"
         elif model in known:
-            out[model] = f"{known[model]} of this config, with no row in any table"
+            out[model] = f"{known[model]}, with no row in any table"
         else:
             out[model] = "not a model or trained variant of this config (evaluated by path?)"
     return out
@@ -276,12 +276,13 @@ def unplaced_models(cfg: SuiteConfig, table: str, runs: pd.DataFrame) -> dict[st
 def config_models(cfg: SuiteConfig) -> dict[str, str]:
     """Model name -> what it is in the config (a variant's seed replicas share its name)."""
     m = cfg.models
-    known = {v: "a trained variant" for v in train_variants(cfg)}
-    known |= {s.name: "a source" for s in m.sources} | {m.target.name: "the target"}
+    known = {v: "a trained variant of this config" for v in train_variants(cfg)}
+    known |= {s.name: "a source of this config" for s in m.sources}
+    known[m.target.name] = "the target of this config"
     if m.teacher:
-        known[m.teacher.name] = "the KD teacher"
-    if cfg.pythia is not None:
-        known[cfg.pythia.base.name] = "the Pythia experiment's base (its table scores it apart)"
+        known[m.teacher.name] = "the KD teacher of this config"
+    if cfg.pythia is not None:  # Table 7 scores it by perplexity in the 'pythia' sub-experiment
+        known[cfg.pythia.base.name] = "the Pythia experiment's base (Table 7 scores it apart)"
     return known
 
 
