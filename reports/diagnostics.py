@@ -28,7 +28,7 @@ COLUMNS = ["section", "variant", "row", "column", "value"]
 
 
 def fuse_runs(layout: Layout) -> pd.DataFrame:
-    """The newest finished ``fuse`` run per variant of the main experiment, FuseLLM first."""
+    """The newest finished ``fuse`` run per variant of the main experiment."""
     runs = search(
         layout,
         filter_string=f"tags.stage = 'fuse' and {FINISHED}",
@@ -37,18 +37,16 @@ def fuse_runs(layout: Layout) -> pd.DataFrame:
     if runs.empty:
         return runs
     sub = runs.get("tags.sub", pd.Series("", index=runs.index)).fillna("")
-    runs = runs[sub == ""].drop_duplicates("tags.model", keep="first")
-    order = runs["tags.model"].map(lambda m: (m != MAIN, m))
-    return runs.loc[order.sort_values().index]
+    return runs[sub == ""].drop_duplicates("tags.model", keep="first")
 
 
 def _metrics(run: pd.Series, prefix: str) -> dict[tuple[str, ...], float]:
     """``metrics.<prefix>/a/b`` -> {(a, b): value}, NaN (not logged) left out."""
     head = f"metrics.{prefix}/"
     return {
-        tuple(key.removeprefix(head).split("/")): float(value)
-        for key, value in run.items()
-        if key.startswith(head) and pd.notna(value)
+        tuple(key.removeprefix(head).split("/")): float(run[key])
+        for key in sorted(run.index)  # the store's column order varies: never rely on it
+        if key.startswith(head) and pd.notna(run[key])
     }
 
 
@@ -70,7 +68,8 @@ def diagnostics_frame(cfg: SuiteConfig, runs: pd.DataFrame) -> pd.DataFrame:
     if runs.empty:
         return pd.DataFrame(rows, columns=COLUMNS)
     seen: set[tuple[str, str]] = set()
-    for _, run in runs.iterrows():
+    first = runs["tags.model"].map(lambda m: (m != MAIN, m)).sort_values().index
+    for _, run in runs.loc[first].iterrows():  # FuseLLM first, then by name
         variant, vocab = run["tags.model"], run.get("params.vocab", "")
         for (source, share), value in sorted(_metrics(run, "fuse/align").items()):
             if (source, vocab) not in seen and share in SHARES:
@@ -90,7 +89,8 @@ def diagnostics_frame(cfg: SuiteConfig, runs: pd.DataFrame) -> pd.DataFrame:
             rows.append(_row("ce", MAIN, domain, model, value))
         for (domain,), value in _metrics(run, "fuse/domain_blocks").items():
             rows.append(_row("blocks", MAIN, domain, "blocks", value))
-    return pd.DataFrame(rows, columns=COLUMNS)
+    frame = pd.DataFrame(rows, columns=COLUMNS)  # one order whatever order runs came in
+    return frame.sort_values(COLUMNS[:4], kind="stable", ignore_index=True)
 
 
 def _row(section: str, variant: str, row: str, column: str, value: float) -> dict:

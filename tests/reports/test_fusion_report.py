@@ -153,3 +153,13 @@ def test_make_tables_writes_the_diagnostics_and_the_teacher_check(fused, monkeyp
     )
     assert "**Flag: the KD teacher does not beat the target on BBH (missing)" in text
     assert text.index("## Tables") < text.index("## Fusion diagnostics")
+
+
+def test_the_csv_does_not_depend_on_the_order_mlflow_returns(micro_cfg, fused) -> None:
+    """make chaos found it: a resumed run's store listed runs and metric columns in another
+    order, and the csv differed from the uninterrupted run's."""
+    layout, _ = fused
+    runs = fuse_runs(layout)
+    frame = diagnostics_frame(micro_cfg, runs)
+    shuffled = runs.iloc[::-1][list(reversed(runs.columns))]
+    assert diagnostics_frame(micro_cfg, shuffled).equals(frame)
