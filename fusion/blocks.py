@@ -13,7 +13,7 @@ from transformers import PreTrainedTokenizerBase
 from configs.errors import SuiteError
 from configs.layout import Layout, atomic_dir
 from configs.schema import SuiteConfig
-from fusion.corpus import corpus_texts
+from fusion.corpus import corpus_texts, document_domains
 from fusion.models import load_tokenizer
 
 
@@ -58,3 +58,39 @@ def make_blocks(cfg: SuiteConfig, layout: Layout, texts: list[str] | None = None
     with atomic_dir(layout.blocks) as tmp:
         ds.save_to_disk(str(tmp))
     return load_from_disk(str(layout.blocks))
+
+
+def block_documents(blocks: list[str], documents: list[str]) -> list[int]:
+    """The index of the document each block was cut from.
+
+    :func:`make_blocks` cuts the documents in order into consecutive chunks and drops the
+    whitespace-only ones, so block ``i + 1`` starts in the same document right after block
+    ``i`` (only whitespace between) or in a later one; blocks are never whitespace, so a block
+    found after a non-whitespace gap belongs to a later document.
+    """
+    out, doc, pos = [], 0, 0
+    for i, block in enumerate(blocks):
+        while doc < len(documents):
+            at = documents[doc].find(block, pos)
+            if at >= 0 and not documents[doc][pos:at].strip():
+                out.append(doc)
+                pos = at + len(block)
+                break
+            doc, pos = doc + 1, 0
+        else:
+            raise SuiteError(
+                f"block {i} is in no document of the fusion corpus (cut from another corpus?): "
+                "delete the blocks and re-run `make represent`"
+            )
+    return out
+
+
+def block_domains(cfg: SuiteConfig, layout: Layout) -> list[str]:
+    """The corpus domain of every block, by ``block_id`` (see
+    :func:`fusion.corpus.document_domains`; a hub corpus is one partition)."""
+    blocks = make_blocks(cfg, layout)["text"]
+    if cfg.corpus.mix is None:
+        return document_domains(cfg, layout, [""] * len(blocks))
+    documents = corpus_texts(cfg, layout)
+    domains = document_domains(cfg, layout, documents)
+    return [domains[d] for d in block_documents(blocks, documents)]

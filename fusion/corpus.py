@@ -54,6 +54,32 @@ def corpus_texts(cfg: SuiteConfig, layout: Layout) -> list[str]:
     return ds[c.text_field]
 
 
+HUB_PARTITION = "corpus"  # a hub corpus carries no domain labels: one partition
+
+
+def document_domains(cfg: SuiteConfig, layout: Layout, documents: list[str]) -> list[str]:
+    """The domain each fusion-corpus document was drawn from, for per-domain diagnostics.
+
+    The tiny world's fusion corpus is a mix of its domain corpora's train documents, saved as
+    text only; a document's domain is found by looking its text up in those corpora (a text
+    shared by two domains goes to the first in name order). A hub corpus has no domains:
+    every document is in :data:`HUB_PARTITION`.
+    """
+    if cfg.corpus.mix is None:
+        return [HUB_PARTITION] * len(documents)
+    owner: dict[str, str] = {}
+    for domain, splits in sorted(load_corpora(layout).items(), reverse=True):
+        owner.update(dict.fromkeys(splits.get("train", []), domain))
+    unknown = sum(doc not in owner for doc in documents)
+    if unknown:
+        raise SuiteError(
+            f"{unknown} fusion-corpus documents are in no domain corpus under {layout.corpora}: "
+            "the world was rebuilt after the blocks were cut; delete "
+            f"{layout.blocks} and re-run `make represent`"
+        )
+    return [owner[doc] for doc in documents]
+
+
 def domain_texts(cfg: SuiteConfig, layout: Layout, domain: str, split: str) -> list[str]:
     """A Pythia domain's documents: the tiny world's corpus, or the paper config's dataset
     (its ``test`` split is the held-out first twentieth, as the paper's)."""

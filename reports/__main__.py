@@ -1,4 +1,5 @@
-"""`make tables`: the paper's tables from MLflow (csv, md, tex), their figures, and report.md.
+"""`make tables`: the paper's tables from MLflow (csv, md, tex), the fusion diagnostics and the
+KD teacher check, their figures, and report.md.
 
 ``python -m reports`` renders all three in order; ``--table NAME`` renders one table only
 (``make table1`` ...).
@@ -10,12 +11,15 @@ from configs import cli, registry
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
-from reports.figures import read_built, table_figure, training_curves
+from reports.diagnostics import NAME as DIAGNOSTICS
+from reports.diagnostics import write_diagnostics
+from reports.figures import diagnostics_figure, read_built, table_figure, training_curves
 from reports.intervals import ItemReader
 from reports.paper import PAPER_TABLES
 from reports.render import write_table
 from reports.summary import report, stage_times
 from reports.tables import build, check_store, require_eval_runs, writing
+from reports.teacher import write_teacher_check
 
 
 def render_tables(cfg: SuiteConfig, layout: Layout, names: list[str]) -> None:
@@ -23,8 +27,13 @@ def render_tables(cfg: SuiteConfig, layout: Layout, names: list[str]) -> None:
     runs, reader = require_eval_runs(layout), ItemReader(layout.tracking_uri)
     with writing(layout.tables):
         for name in names:
-            paths = write_table(build(cfg, layout, name, runs, reader), layout)
+            built = build(cfg, layout, name, runs, reader)
+            paths = write_table(built, layout)
             print(f"{name}: {', '.join(str(p) for p in paths)}")
+            if name == "kd":
+                print(f"{name}: {write_teacher_check(built, layout)}")
+            if built.unplaced:  # never dropped silently: listed under the table too
+                print(f"{name}: evaluated but without a row: {', '.join(built.unplaced)}")
 
 
 def draw_figures(layout: Layout) -> None:
@@ -39,6 +48,10 @@ def draw_figures(layout: Layout) -> None:
                 print(table_figure(read_built(csv), csv.with_suffix(".png")))
             else:
                 print(f"{csv.stem}.png: {csv.name} not rendered yet (run `make tables`)")
+        diagnostics = layout.tables / f"{DIAGNOSTICS}.csv"
+        if diagnostics.is_file():
+            drawn = diagnostics_figure(layout.cfg, diagnostics, diagnostics.with_suffix(".png"))
+            print(drawn or f"{DIAGNOSTICS}.png: no fuse diagnostics to draw (run `make fuse`)")
         curves = training_curves(layout, layout.tables / "training_curves.png")
     print(curves or "training_curves.png: no train runs yet (run `make train`)")
 
@@ -66,6 +79,8 @@ def main() -> None:
         render_tables(cfg, layout, [registry.check(args.table, PAPER_TABLES, "table")])
         return
     render_tables(cfg, layout, list(PAPER_TABLES))
+    with writing(layout.tables):
+        print(f"{DIAGNOSTICS}: {', '.join(map(str, write_diagnostics(cfg, layout)))}")
     draw_figures(layout)
     write_report(cfg, layout)
 

@@ -1,5 +1,6 @@
 """Rows beyond the FuseLLM paper, beside the paper's rows: FuseLLM with its approximations
-corrected, and FuseChat's fuse-then-merge.
+corrected, FuseChat's fuse-then-merge, and sources beyond the paper's two
+(:mod:`reports.sources`).
 
 FuseLLM (corrected) is the paper's method with the two approximations of the reference
 implementation replaced (`fusion.target: tail`, `fusion.fallback: next_token`; README, "The
@@ -19,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from reports.paper import PAPER_TABLES, ROW_LABELS
+from reports.sources import NOTE as SOURCES_NOTE
+from reports.sources import extra_label, is_extra, with_extra_sources
 
 FUSECHAT_ROWS = ("fusechat_varm", "fusechat_sce")  # the variants' names (configs.variants)
 CORRECTED_ROW = "fusellm_corrected"
@@ -63,19 +66,25 @@ BASELINES: dict[str, tuple[str, ...]] = {
 
 
 def table_rows(name: str, present: Collection[str] | None = None) -> tuple[str, ...]:
-    """The paper's rows, then the rows beyond it (only those in ``present`` when given)."""
+    """The paper's rows (with the config's sources beyond the paper's two among them,
+    :mod:`reports.sources`), then the rows beyond it; only those in ``present`` when given."""
     extra = EXTRA_ROWS.get(name, ())
-    return PAPER_TABLES[name].rows + tuple(r for r in extra if present is None or r in present)
+    rows = PAPER_TABLES[name].rows
+    if present is not None:
+        rows = tuple(with_extra_sources(rows, present))
+    return rows + tuple(r for r in extra if present is None or r in present)
 
 
 def label(row: str) -> str:
     """A row's display name, marked when it is beyond the paper."""
+    if (source := extra_label(row)) is not None:
+        return f"{source} {MARK}"
     return f"{LABELS[row]} {MARK}" if row in LABELS else ROW_LABELS.get(row, row)
 
 
 def group_note(name: str, rows: Collection[str]) -> str:
     """The legend of the mark for the groups of rows beyond the paper that ``rows`` holds."""
-    notes = []
+    notes = [SOURCES_NOTE] if any(is_extra(r) for r in rows) else []
     if any(r == CORRECTED_ROW or r in CHOICE_ROWS for r in rows):
         notes.append(CORRECTED)
     if any(r in FUSECHAT_ROWS for r in rows):

@@ -26,8 +26,11 @@ from matplotlib.ticker import MaxNLocator
 from mlflow.tracking import MlflowClient
 
 from configs.layout import Layout
+from configs.schema import SuiteConfig
 from reports.beyond import MARK, table_rows
 from reports.beyond import label as row_label  # ``label`` names a legend entry here
+from reports.diagnostics import CHOICE
+from reports.diagnostics import grid as diagnostics_grid
 from reports.paper import COLUMN_LABELS, PAPER_TABLES, as_frame
 from reports.tables import FINISHED, Built, search
 
@@ -51,7 +54,7 @@ def read_built(csv: Path) -> Built:
     paper = PAPER_TABLES[csv.stem]
     cells = pd.read_csv(csv, dtype={"row": str, "column": str})
 
-    rows = list(table_rows(csv.stem, set(cells["row"])))
+    rows = list(table_rows(csv.stem, list(dict.fromkeys(cells["row"]))))  # the table's order
 
     def grid(field: str) -> pd.DataFrame:
         frame = cells.pivot(index="row", columns="column", values=field)
@@ -176,6 +179,46 @@ def training_curves(layout: Layout, path: Path) -> Path | None:
         ax.legend(fontsize=8)
     axes[0].set_ylabel("loss")
     fig.suptitle(f"{layout.cfg.name}: training losses per step (MLflow train runs)")
+    return _save(fig, path)
+
+
+def diagnostics_figure(cfg: SuiteConfig, csv: Path, path: Path) -> Path | None:
+    """The fusion diagnostics as written in ``fusion_diagnostics.csv``: alignment shares per
+    source (stacked: exact, MinED, fallback), MinCE's picks per domain (stacked per model) and
+    each model's mean block CE per domain; None when the csv holds nothing to draw."""
+    frame = pd.read_csv(csv, dtype={"row": str, "column": str})
+    align = diagnostics_grid(cfg, frame, "alignment").drop(columns="aligned", errors="ignore")
+    kind = next((k for k in CHOICE if (frame["section"] == k).any()), None)
+    panels = [p for p in ("alignment", kind, "ce") if p and (frame["section"] == p).any()]
+    if not panels:
+        return None
+    fig, axes = _grid(len(panels), 5.0, 3.6)
+    for ax, panel in zip(axes, panels, strict=True):
+        table = align if panel == "alignment" else diagnostics_grid(cfg, frame, panel)
+        x = np.arange(len(table.index))
+        if panel == "ce":
+            width = 0.8 / max(len(table.columns), 1)
+            for i, model in enumerate(table.columns):
+                ax.bar(x + (i - (len(table.columns) - 1) / 2) * width, table[model], width)
+            low, high = np.nanmin(table.to_numpy()), np.nanmax(table.to_numpy())
+            pad = max(high - low, 1e-3) * 0.25
+            ax.set_ylim(low - pad, high + pad)  # CEs differ by little: not from 0
+        else:
+            bottom = np.zeros(len(x))
+            for model in table.columns:
+                values = table[model].fillna(0).to_numpy(dtype=float)
+                ax.bar(x, values, 0.7, bottom=bottom)
+                bottom += values
+            ax.set_ylim(0, 100)
+        ax.legend(list(table.columns), fontsize=7, framealpha=0.7)
+        ax.set_xticks(x, list(table.index), rotation=30, ha="right")
+        ax.set_title(
+            {"alignment": "alignment (% of target positions)", "ce": "mean block CE"}.get(
+                panel, CHOICE.get(panel, panel)
+            ),
+            fontsize=9,
+        )
+    fig.suptitle(f"{cfg.name}: fusion diagnostics (fuse runs in MLflow)")
     return _save(fig, path)
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from configs.layout import Layout
-from reports.beyond import BASELINES, EXTRA_ROWS, group_note, label
+from reports.beyond import BASELINES, group_note, label
 from reports.paper import PAPER_TABLES, as_frame
+from reports.sources import NOT_IN_PAPER
 from reports.stats import difference
 from reports.stats import verdict as stats_verdict
 from reports.tables import Built
@@ -102,7 +103,7 @@ def claims(built: Built) -> pd.DataFrame:
     for hi, lo in CLAIMS[built.name]:
         cols = [paper.average_column] if paper.average_column else list(paper.columns)
         for col in cols:
-            difference, verdict = _judged(built, hi, lo, col, paper.higher_is_better)
+            difference, verdict = judged(built, hi, lo, col, paper.higher_is_better)
             rows.append(
                 {
                     "claim": f"{label(hi)} {'>' if paper.higher_is_better else '<'} {label(lo)}",
@@ -124,7 +125,8 @@ def _paper_difference(frame: pd.DataFrame, hi: str, lo: str, col: str) -> str:
 
 
 def findings(built: Built) -> pd.DataFrame:
-    """Each row beyond the paper against FuseLLM and the fused-into model, with intervals.
+    """Each row beyond the paper (FuseChat, corrected FuseLLM, further sources) against
+    FuseLLM and the fused-into model, with intervals.
 
     No claim of the paper is judged (it makes none about these rows); the outcome is read
     from the paired 95% interval of the difference, as claims are: *better* or *worse* when
@@ -132,12 +134,12 @@ def findings(built: Built) -> pd.DataFrame:
     paper, v = PAPER_TABLES[built.name], built.values
     cols = [paper.average_column] if paper.average_column else list(paper.columns)
     rows = []
-    for row in EXTRA_ROWS.get(built.name, ()):
-        for other in BASELINES[built.name]:
+    for row in (r for r in v.index if r not in paper.rows):  # every row beyond the paper
+        for other in BASELINES.get(built.name, ()):
             if row not in v.index or other not in v.index:
                 continue
             for col in cols:
-                gap, verdict = _judged(built, row, other, col, paper.higher_is_better)
+                gap, verdict = judged(built, row, other, col, paper.higher_is_better)
                 outcome = {"holds": "better", "reversed": "worse"}.get(verdict, verdict)
                 rows.append(
                     {
@@ -168,7 +170,7 @@ def _paper_verdict(frame: pd.DataFrame, hi: str, lo: str, col: str, higher: bool
     return "holds" if (a > b if higher else a < b) else "fails"
 
 
-def _judged(built: Built, hi: str, lo: str, col: str, higher: bool) -> tuple[str, str]:
+def judged(built: Built, hi: str, lo: str, col: str, higher: bool) -> tuple[str, str]:
     """(difference with its interval, verdict) of "hi better than lo" in this run."""
     v = built.values
     if hi not in v.index or lo not in v.index or v[[col]].loc[[hi, lo]].isna().any().any():
@@ -188,6 +190,7 @@ def _judged(built: Built, hi: str, lo: str, col: str, higher: bool) -> tuple[str
 def long_form(built: Built) -> pd.DataFrame:
     """One line per cell: reproduced and paper value, and why a reproduced cell is missing."""
     theirs = as_frame(built.name).reindex(built.values.index)  # rows beyond it: no value
+    paper_rows = set(PAPER_TABLES[built.name].rows)
     return pd.DataFrame(
         [
             {
@@ -197,6 +200,7 @@ def long_form(built: Built) -> pd.DataFrame:
                 "std": built.std(r, c),
                 "paper": theirs.loc[r, c],
                 "reason": built.reasons.get((r, c), ""),
+                "paper_reason": "" if r in paper_rows else NOT_IN_PAPER,
             }
             for r in built.values.index
             for c in built.values.columns
@@ -223,7 +227,8 @@ def markdown(built: Built, config: str) -> str:
     """The table's page: reproduced, paper, claims and the reasons for missing cells."""
     paper = PAPER_TABLES[built.name]
     ours = formatted(built)
-    theirs = as_frame(built.name).rename(index=label)
+    beyond = [r for r in built.values.index if r not in paper.rows]
+    theirs = as_frame(built.name).reindex(built.values.index).rename(index=label)
     if built.name in TRANSPOSED:
         ours, theirs = ours.T, theirs.T
     lines = [
@@ -240,16 +245,21 @@ def markdown(built: Built, config: str) -> str:
         "",
         theirs.map(lambda x: _fmt(x, paper.decimals)).to_markdown(disable_numparse=True),
         "",
+    ]
+    if beyond:
+        names = ", ".join(label(r) for r in beyond)
+        lines += [f"Paper cells of {names}: — ({NOT_IN_PAPER}).", ""]
+    lines += [
         "Ordering claims:",
         "",
         claims(built).to_markdown(index=False),
         "",
     ]
-    beyond = findings(built)
-    if not beyond.empty:
+    extra = findings(built)
+    if not extra.empty:
         note = group_note(built.name, built.values.index)
         lines += [note, "", "Findings beyond the paper (no claim judged):", ""]
-        lines += [beyond.to_markdown(index=False, disable_numparse=True), ""]
+        lines += [extra.to_markdown(index=False, disable_numparse=True), ""]
     if built.departures:
         lines += ["† Evaluated with settings unlike the paper's (not comparable):", ""]
         lines += [f"- {label(r)}: {text}" for r, text in built.departures.items()]
@@ -262,6 +272,9 @@ def markdown(built: Built, config: str) -> str:
     if built.reasons:
         lines += ["Missing cells:", ""]
         lines += [f"- {label(r)} / {c}: {why}" for (r, c), why in built.reasons.items()]
+    if built.unplaced:
+        lines += ["", "Evaluated (eval runs in MLflow) but without a row in this table:", ""]
+        lines += [f"- {model}: {why}" for model, why in built.unplaced.items()]
     if paper.note:
         lines += ["", f"Note: {paper.note}"]
     return "\n".join(lines) + "\n"

@@ -20,8 +20,10 @@ import yaml
 
 from configs.layout import Layout
 from configs.schema import SuiteConfig
+from reports.diagnostics import NAME as DIAGNOSTICS
 from reports.paper import PAPER_TABLES
 from reports.tables import search
+from reports.teacher import teacher_section
 
 LOCK = Path(__file__).resolve().parents[1] / "requirements.lock"
 
@@ -94,6 +96,19 @@ def _tables_section(layout: Layout) -> list[str]:
     return lines
 
 
+def _diagnostics_section(layout: Layout) -> list[str]:
+    """The fusion diagnostics page (``reports.diagnostics``) and its figure."""
+    md, png = (layout.tables / f"{DIAGNOSTICS}.{ext}" for ext in ("md", "png"))
+    lines = ["## Fusion diagnostics", ""]
+    if not md.is_file():
+        return [*lines, "_not rendered yet: run `make tables`_", ""]
+    body = re.sub(r"^# .*\n", "", md.read_text(), count=1)  # the section heading replaces it
+    lines += [body.strip(), ""]
+    if png.is_file():
+        lines += [f"![{DIAGNOSTICS}]({png.relative_to(layout.root).as_posix()})", ""]
+    return lines
+
+
 def findings(layout: Layout) -> list[str]:
     """Every ordering claim of the paper: its difference in the paper, ours with its 95%
     interval, and the verdict (holds / reversed / unresolved, `reports.stats`)."""
@@ -125,7 +140,8 @@ def report(cfg: SuiteConfig, layout: Layout, times: pd.DataFrame) -> str:
     curves = layout.tables / "training_curves.png"
     packages = package_versions()
     drifted = packages[packages["locked"] != packages["installed"]]
-    lines = [f"# Reproduction report: {cfg.name}", "", *findings(layout), *_tables_section(layout)]
+    lines = [f"# Reproduction report: {cfg.name}", "", *findings(layout), *teacher_section(layout)]
+    lines += [*_tables_section(layout), *_diagnostics_section(layout)]
     lines += ["## Training curves", ""]
     lines += [
         f"![training curves]({curves.relative_to(layout.root).as_posix()})"

@@ -26,12 +26,13 @@ from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
 from configs.tracking import metric_key
-from configs.variants import CORRECTED, fuse_variants, merge_variants
+from configs.variants import CORRECTED, fuse_variants, merge_variants, train_variants
 from evaluation.code.sandbox import ISOLATION
 from evaluation.suites import SUITES, real_bbh_task
 from reports.beyond import table_rows
 from reports.intervals import CellStats, ItemReader, cell_stats
 from reports.paper import PAPER_TABLES, SUMMARY_SOURCE, TABLE_SUITE
+from reports.sources import source_rows
 
 SUMMARY_TABLES = {"kd", "sources", "ablation"}  # columns are suite averages: bbh, cs, me
 PERCENT_METRICS = ("acc", "exact_match", "em", "f1", "pass")  # fractions shown as %
@@ -58,18 +59,18 @@ class Built:
     items: dict[str, str] = field(default_factory=dict)  # row -> "real" / "tiny" items scored
     unisolated: dict[tuple[str, str], str] = field(default_factory=dict)  # cell -> what lacked
     stats: CellStats | None = None  # 95% intervals over items and seeds, per cell
+    unplaced: dict[str, str] = field(default_factory=dict)  # evaluated model -> why no row
 
     def std(self, row: str, column: str) -> float:
         return math.nan if self.spread is None else float(self.spread.loc[row, column])
 
 
 def row_models(cfg: SuiteConfig) -> dict[str, str]:
-    """Paper row id -> the model name its eval run carries in this config."""
+    """Row id -> the model name its eval run carries in this config: the paper's rows, the
+    sources beyond its two, and the rows beyond the paper this config has."""
     m, f = cfg.models, cfg.fusion
     rows = {"llama2": m.target.name, "llama2_clm": "clm", "fusellm": "fusellm", "llama2_kd": "kd"}
-    for paper_row, spec in zip(("openllama", "mpt"), m.sources, strict=False):
-        rows[paper_row] = spec.name
-        rows[f"llama2_{paper_row}"] = f"fusellm_{spec.name}"
+    rows |= source_rows(cfg)  # every source, the paper's two first (reports.sources)
     if m.teacher:
         rows["llama2_13b"] = m.teacher.name
     em, mined = ("fusellm_em", "fusellm") if f.vocab == "mined" else ("fusellm", "fusellm_mined")
@@ -240,7 +241,51 @@ def build(
         return runs if runs.empty else runs_of(runs, sub, models.get(row, row))
 
     cells = cell_stats(cfg, table, values, row_runs, reader or ItemReader(layout.tracking_uri))
-    return Built(table, values, reasons, spread, departures, items, unisolated, cells)
+    unplaced = unplaced_models(cfg, table, runs)
+    return Built(table, values, reasons, spread, departures, items, unisolated, cells, unplaced)
+
+
+def placed_models(cfg: SuiteConfig, table: str) -> set[str]:
+    """The models (eval runs' ``variant`` tags) that have a row in ``table``."""
+    if table == "ensemble_merging":
+        return set(table_rows(table))
+    models = row_models(cfg)
+    return {models.get(row, row) for row in table_rows(table, models)}
+
+
+def unplaced_models(cfg: SuiteConfig, table: str, runs: pd.DataFrame) -> dict[str, str]:
+    """Models with eval runs in ``table``'s (sub-)experiment but no row in it, with the
+    reason: listed under the table, so that no evaluated model is dropped silently."""
+    if runs.empty:
+        return {}
+    sub = PYTHIA if table == "ensemble_merging" else ""
+    evaluated = runs.loc[runs["tags.sub"] == sub, "tags.variant"]
+    placed = placed_models(cfg, table)
+    others = [t for t in PAPER_TABLES if t != table and (t == "ensemble_merging") == bool(sub)]
+    known = config_models(cfg)
+    out = {}
+    for model in sorted(set(evaluated) - placed):
+        shown = [t for t in others if model in placed_models(cfg, t)]
+        if shown:
+            out[model] = f"the paper's table has no row for it; shown in {', '.join(shown)}"
+        elif model in known:
+            out[model] = f"{known[model]}, with no row in any table"
+        else:
+            out[model] = "not a model or trained variant of this config (evaluated by path?)"
+    return out
+
+
+def config_models(cfg: SuiteConfig) -> dict[str, str]:
+    """Model name -> what it is in the config (a variant's seed replicas share its name)."""
+    m = cfg.models
+    known = {v: "a trained variant of this config" for v in train_variants(cfg)}
+    known |= {s.name: "a source of this config" for s in m.sources}
+    known[m.target.name] = "the target of this config"
+    if m.teacher:
+        known[m.teacher.name] = "the KD teacher of this config"
+    if cfg.pythia is not None:  # Table 7 scores it by perplexity in the 'pythia' sub-experiment
+        known[cfg.pythia.base.name] = "the Pythia experiment's base (Table 7 scores it apart)"
+    return known
 
 
 def row_tags(

@@ -7,7 +7,8 @@ the aligned ids and logits (flat + lengths, see :mod:`fusion.ragged`) with the s
 whether a source token matched there (``aligned_matched``; else the row is the reference's
 one-hot fallback) and the matched source position's log-normalizer (``aligned_lse``, 0 where
 none matched): what ``fusion.fallback`` and ``fusion.target`` need, so neither changes this
-stage's output.
+stage's output. ``aligned_exact`` marks the matched positions whose tokens are the same string
+(the others matched through the MinED map), for the fuse stage's diagnostics.
 Usage: ``python -m fusion.align --config configs/tiny.yaml [--source NAME]``.
 """
 
@@ -42,6 +43,7 @@ ALIGNED = Features(
         "aligned_len": Sequence(Value("int32")),
         "aligned_matched": Sequence(Value("bool")),
         "aligned_lse": Sequence(Value("float32")),
+        "aligned_exact": Sequence(Value("bool")),
     }
 )
 
@@ -106,6 +108,7 @@ def align_source(cfg: SuiteConfig, layout: Layout, spec: ModelSpec, vocab: str) 
             "aligned_len": lengths,
             "aligned_matched": matched >= 0,
             "aligned_lse": lse.astype(np.float32),
+            "aligned_exact": aligner.exact(row["base_ids"], row["input_ids"], matched),
         }
 
     scratch = fresh_scratch(layout.root / f".align-cache-{spec.name}_{vocab}")

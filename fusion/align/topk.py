@@ -79,11 +79,11 @@ class Aligner:
         costs, blend_inv, base_inv = unique_pair_costs(blend_ids, base_ids, blend_str, base_str)
         return single_partners(dtw_path(costs, blend_inv, base_inv), n_base)
 
-    def _matches(self, position: int, base_token: str | None, blend_id: int) -> bool:
-        """Whether a one-to-one pair agrees on the token (EM, or MinED through the map)."""
+    def _blend_token(self, position: int, base_token: str | None, blend_id: int) -> str | None:
+        """The blend token as the base would spell it (marker rewritten, first-token fix)."""
         blend_token = self.rewritten[blend_id]
         if blend_token is None:
-            return False
+            return None
         marker = self.base.marker
         if (
             self.first_token_fix
@@ -93,9 +93,31 @@ class Aligner:
             and not blend_token.startswith(marker)
         ):
             blend_token = marker + blend_token
+        return blend_token
+
+    def _matches(self, position: int, base_token: str | None, blend_id: int) -> bool:
+        """Whether a one-to-one pair agrees on the token (EM, or MinED through the map)."""
+        blend_token = self._blend_token(position, base_token, blend_id)
+        if blend_token is None:
+            return False
         if base_token == blend_token:
             return True
         return self.vocab_map is not None and self.vocab_map.get(blend_token) == base_token
+
+    def exact(
+        self, base_ids: Sequence[int], blend_ids: Sequence[int], matched: np.ndarray
+    ) -> np.ndarray:
+        """Per base position, whether its match (``matched`` from :meth:`match`) is the same
+        token string (an exact match); a matched position that is not exact matched through
+        the MinED map. The diagnostics' exact / MinED split of the aligned positions."""
+        tokens, blend_list = self.base.tokens, np.asarray(blend_ids).reshape(-1).tolist()
+        base_list = np.asarray(base_ids, dtype=np.int64).reshape(-1).tolist()
+        out = np.zeros(len(base_list), dtype=bool)
+        for i, (base_id, j) in enumerate(zip(base_list, matched.tolist(), strict=True)):
+            if j >= 0:
+                token = tokens[base_id] if base_id < len(tokens) else None
+                out[i] = token is not None and self._blend_token(i, token, blend_list[j]) == token
+        return out
 
     def transfer(self, topk_ids: np.ndarray, topk_logits: np.ndarray) -> Aligned:
         """Every blend row's top-k in base ids: order kept, unmapped and repeats dropped.

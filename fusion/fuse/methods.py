@@ -84,14 +84,15 @@ def _rows(ids: np.ndarray, probs: torch.Tensor) -> Fused:
     return out_ids, out_probs
 
 
-def _dtype(reference_rounding: bool) -> torch.dtype:
+def compute_dtype(reference_rounding: bool) -> torch.dtype:
+    """bf16 where the reference rounds (its logits, CEs and rewards), else fp32."""
     return torch.bfloat16 if reference_rounding else torch.float32
 
 
 def min_ce_choice(cand_ce: Sequence[float], reference_rounding: bool = True) -> int:
     """The candidate MinCE keeps: lowest CE (largest reward); ties after rounding go to the
     earlier candidate (``torch.argmax`` returns the first)."""
-    return int(torch.argmax(rewards(cand_ce, _dtype(reference_rounding))))
+    return int(torch.argmax(rewards(cand_ce, compute_dtype(reference_rounding))))
 
 
 def fuse_min_ce(
@@ -104,7 +105,7 @@ def fuse_min_ce(
 ) -> Fused:
     """MinCE: the distribution of the candidate :func:`min_ce_choice` picks."""
     chosen = min_ce_choice(cand_ce, reference_rounding)
-    dtype = _dtype(reference_rounding)
+    dtype = compute_dtype(reference_rounding)
     ids, probs = candidate_distributions(cand_ids, cand_logits, temperature, dtype, target)
     return _rows(ids[chosen], probs[chosen])
 
@@ -122,7 +123,7 @@ def fuse_avg_ce(
     Accumulates candidate by candidate in ``dtype`` like the reference's dense
     ``w0 * d0 + w1 * d1 + ...`` (ids missing from a candidate add an exact zero there).
     """
-    dtype = _dtype(reference_rounding)
+    dtype = compute_dtype(reference_rounding)
     weights = torch.softmax(rewards(cand_ce, dtype), dim=0)
     ids, probs = candidate_distributions(cand_ids, cand_logits, temperature, dtype, target)
     n_cand, n_pos, _ = ids.shape

@@ -9,6 +9,8 @@ so no alignment). The variant's ``target`` and ``fallback`` choices shape each c
 ``fallbacks`` (positions whose fused distribution drew on a fallback row); with
 ``target=tail`` also ``target_tail`` (per position the mass outside the listed ids), with
 ``fallback=none`` also ``distill_mask`` (false where no distillation takes place).
+The variant's MLflow run also gets the diagnostics of :mod:`fusion.fuse.diagnostics` (alignment
+shares per source, MinCE's picks and each model's CE per corpus domain).
 Usage: ``python -m fusion.fuse --config configs/tiny.yaml [--variant NAME]``.
 """
 
@@ -29,7 +31,9 @@ from configs.layout import Layout, atomic_dir, fresh_scratch
 from configs.schema import SuiteConfig
 from configs.variants import Variant
 from fusion.align.stage import load_alignment
+from fusion.blocks import block_domains
 from fusion.fuse.candidates import own_candidate, source_candidate, undistilled
+from fusion.fuse.diagnostics import fuse_diagnostics
 from fusion.fuse.methods import contributors, fuse_topk
 from fusion.ragged import flatten
 from fusion.represent import load_representation
@@ -74,8 +78,9 @@ def candidates_table(cfg: SuiteConfig, layout: Layout, variant: Variant) -> Data
             raise SuiteError(
                 f"alignment of '{source}' covers different blocks: re-run `make align`"
             )
-        for col in (*SOURCE_COLUMNS, "aligned_lse"):
-            base = base.add_column(f"s{i}_{col}", aligned[col])
+        for col in (*SOURCE_COLUMNS, "aligned_lse", "aligned_exact"):
+            if col in aligned.column_names:  # aligned_exact: absent from older alignments
+                base = base.add_column(f"s{i}_{col}", aligned[col])
     return base
 
 
@@ -124,6 +129,9 @@ def fuse_variant(cfg: SuiteConfig, layout: Layout, variant: Variant) -> Path:
         return out
     table = candidates_table(cfg, layout, variant)
     f = cfg.fusion
+    names = [variant.teacher or cfg.models.target.name, *variant.sources]
+    domains = block_domains(cfg, layout)
+    diagnostics = fuse_diagnostics(table, names, domains, variant.method, f.reference_rounding)
     scratch = fresh_scratch(layout.root / f".fuse-cache-{variant.name}")
     try:
         fused = table.map(
@@ -146,7 +154,7 @@ def fuse_variant(cfg: SuiteConfig, layout: Layout, variant: Variant) -> Path:
             (tmp / "meta.json").write_text(json.dumps({**variant.__dict__, "blocks": len(fused)}))
             # logged before the rename: a kill between the two redoes both, never loses the run
             with tracking.stage_run(layout, "fuse", variant.name, variant.__dict__):
-                mlflow.log_metrics(fuse_stats(fused))
+                mlflow.log_metrics(fuse_stats(fused) | diagnostics)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return out
