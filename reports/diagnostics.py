@@ -89,6 +89,8 @@ def diagnostics_frame(cfg: SuiteConfig, runs: pd.DataFrame) -> pd.DataFrame:
             rows.append(_row("ce", MAIN, domain, model, value))
         for (domain,), value in _metrics(run, "fuse/domain_blocks").items():
             rows.append(_row("blocks", MAIN, domain, "blocks", value))
+        for (domain, which), value in _metrics(run, "fuse/true_next").items():
+            rows.append(_row("true_next", MAIN, domain, TRUE_NEXT[which], value * 100))
     frame = pd.DataFrame(rows, columns=COLUMNS)  # one order whatever order runs came in
     return frame.sort_values(COLUMNS[:4], kind="stable", ignore_index=True)
 
@@ -97,6 +99,7 @@ def _row(section: str, variant: str, row: str, column: str, value: float) -> dic
     return dict(zip(COLUMNS, (section, variant, row, column, value), strict=True))
 
 
+TRUE_NEXT = {"fused": "fused targets", "own": "own top-k"}
 INDEX = {"alignment": "source (vocab)", "fallback": "variant", "blocks": "domain"}
 
 
@@ -105,10 +108,11 @@ def grid(cfg: SuiteConfig, frame: pd.DataFrame, section: str) -> pd.DataFrame:
     part = frame[frame["section"] == section]
     table = part.pivot_table(index="row", columns="column", values="value", aggfunc="first")
     table = table.rename_axis(index=INDEX.get(section, "domain"), columns=None)
-    if section in ("pick", "weight", "ce"):
-        table = table.reindex(
-            index=domain_order(set(table.index)), columns=model_order(cfg, set(table.columns))
-        )
+    if section in ("pick", "weight", "ce", "true_next"):
+        columns = model_order(cfg, set(table.columns))
+        if section == "true_next":
+            columns = [c for c in TRUE_NEXT.values() if c in table.columns]
+        table = table.reindex(index=domain_order(set(table.index)), columns=columns)
     elif section == "alignment":
         table = table.reindex(columns=[c for c in SHARES.values() if c in table.columns])
     return table
@@ -146,6 +150,17 @@ def markdown(cfg: SuiteConfig, frame: pd.DataFrame) -> str:
     if not ce.empty:
         lines += [f"{MAIN}: mean block CE (nats per token) per model and corpus domain:", ""]
         lines += [ce.to_markdown(floatfmt=".3f"), ""]
+    teach = grid(cfg, frame, "true_next")
+    if not teach.empty:
+        lines += [
+            f"{MAIN}: mean probability (%) of the true next token under the fused training "
+            "targets vs under the base model's own top-k (renormalized), per corpus domain — "
+            "fusion can teach more than the target's own outputs only where the first is "
+            "higher:",
+            "",
+            teach.to_markdown(**fmt),
+            "",
+        ]
     if not any(s in set(frame["section"]) for s in CHOICE):
         lines += [f"_no choice diagnostics for {MAIN}: re-run `make fuse` to log them_", ""]
     return "\n".join(lines)

@@ -176,11 +176,15 @@ def writing(target: Path) -> Iterator[None]:
         raise SuiteError(f"cannot write under {target}: {err.strerror or err}{what}") from None
 
 
+def in_sub(runs: pd.DataFrame, sub: str) -> pd.Series:
+    """Which runs belong to ``sub``: a sub-experiment repeated per seed logs its other seeds
+    as ``<sub>/seed<n>``."""
+    return runs["tags.sub"].fillna("").str.partition("/")[0] == sub
+
+
 def runs_of(runs: pd.DataFrame, sub: str, model: str) -> pd.DataFrame:
-    """The eval runs of ``model`` (every seed: runs sharing ``tags.variant``) in ``sub``; a
-    sub-experiment repeated per seed logs its other seeds as ``<sub>/seed<n>``."""
-    in_sub = runs["tags.sub"].fillna("").str.partition("/")[0] == sub
-    return runs[in_sub & (runs["tags.variant"] == model)]
+    """The eval runs of ``model`` (every seed: runs sharing ``tags.variant``) in ``sub``."""
+    return runs[in_sub(runs, sub) & (runs["tags.variant"] == model)]
 
 
 def _lookup(
@@ -259,7 +263,7 @@ def unplaced_models(cfg: SuiteConfig, table: str, runs: pd.DataFrame) -> dict[st
     if runs.empty:
         return {}
     sub = PYTHIA if table == "ensemble_merging" else ""
-    evaluated = runs.loc[runs["tags.sub"] == sub, "tags.variant"]
+    evaluated = runs.loc[in_sub(runs, sub), "tags.variant"]
     placed = placed_models(cfg, table)
     others = [t for t in PAPER_TABLES if t != table and (t == "ensemble_merging") == bool(sub)]
     known = config_models(cfg)

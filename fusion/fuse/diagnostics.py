@@ -13,9 +13,14 @@ aligned columns, :func:`fusion.fuse.stage.candidates_table`), logged to the vari
   blocks where it picked each candidate (the target itself first). AvgCE picks nothing; its
   mean softmax weight per candidate is logged instead. Either way the shares sum to 1.
 - Mean block CE per model per domain: what the choice was made from.
+- Teacher quality, per domain (and ``all``): the mean probability the fused training targets
+  give the true next token (``fused``), against the base candidate's (the target's, or the
+  KD teacher's) own top-k renormalized as the reference's target would be (``own``): fusion
+  teaches more than the target's own outputs only where ``fused`` exceeds ``own``. Positions
+  without a next token are not counted.
 Metric keys (``configs.tracking`` naming): ``fuse/align/<source>/<share>``,
-``fuse/pick/<domain>/<model>`` or ``fuse/weight/<domain>/<model>``, ``fuse/ce/<domain>/<model>``
-and ``fuse/domain_blocks/<domain>``.
+``fuse/pick/<domain>/<model>`` or ``fuse/weight/<domain>/<model>``, ``fuse/ce/<domain>/<model>``,
+``fuse/domain_blocks/<domain>`` and ``fuse/true_next/<domain>/{fused,own}``.
 """
 
 from __future__ import annotations
@@ -117,4 +122,52 @@ def fuse_diagnostics(
         exact = _flat_bool(table, exact_col) if exact_col in table.column_names else None
         for share, value in alignment_shares(matched, exact).items():
             out[metric_key("fuse", "align", source, share)] = value
+    return out
+
+
+def _next_token_probability(
+    ids: np.ndarray, probs: np.ndarray, lengths: np.ndarray, tokens: np.ndarray
+) -> np.ndarray:
+    """Per position of one block, the probability its row (``lengths[t]`` entries of the flat
+    ``ids``/``probs``) gives ``tokens[t + 1]``; NaN at the last position."""
+    pos = np.repeat(np.arange(len(lengths)), lengths)
+    nxt = np.append(tokens[1:], -1)
+    hit = ids == nxt[pos]
+    out = np.bincount(pos[hit], weights=probs[hit], minlength=len(lengths))
+    out = out.astype(np.float64)
+    if len(out):
+        out[-1] = np.nan
+    return out
+
+
+def true_next_probability(
+    fused: Dataset, candidates: Dataset, k: int, block_domain: Sequence[str]
+) -> dict[str, float]:
+    """Mean probability of the true next token under the fused targets and under the target's
+    own renormalized top-k, per domain (and :data:`ALL`), as ``fuse/true_next`` metrics.
+
+    ``fused`` and ``candidates`` hold the same blocks in the same order (the stage maps one
+    onto the other)."""
+    per_domain: dict[str, list[np.ndarray]] = {}
+    for f, c in zip(fused, candidates, strict=True):
+        tokens = np.asarray(f["input_ids"])
+        lengths = np.asarray(f["target_len"])
+        ours = _next_token_probability(
+            np.asarray(f["target_ids"]), np.asarray(f["target_probs"]), lengths, tokens
+        )
+        logits = np.asarray(c["topk_logits"], dtype=np.float64).reshape(-1, k)
+        own = np.exp(logits - logits.max(axis=1, keepdims=True))
+        own /= own.sum(axis=1, keepdims=True)
+        theirs = _next_token_probability(
+            np.asarray(c["topk_ids"]), own.reshape(-1), np.full(len(tokens), k), tokens
+        )
+        pair = np.stack([ours, theirs], axis=1)[:-1]  # the last position has no next token
+        for domain in (ALL, block_domain[f["block_id"]]):
+            per_domain.setdefault(domain, []).append(pair)
+    out = {}
+    for domain, parts in per_domain.items():
+        both = np.concatenate(parts) if parts else np.zeros((0, 2))
+        if len(both):
+            out[metric_key("fuse", "true_next", domain, "fused")] = float(both[:, 0].mean())
+            out[metric_key("fuse", "true_next", domain, "own")] = float(both[:, 1].mean())
     return out

@@ -33,7 +33,7 @@ from configs.variants import Variant
 from fusion.align.stage import load_alignment
 from fusion.blocks import block_domains
 from fusion.fuse.candidates import own_candidate, source_candidate, undistilled
-from fusion.fuse.diagnostics import fuse_diagnostics
+from fusion.fuse.diagnostics import fuse_diagnostics, true_next_probability
 from fusion.fuse.methods import contributors, fuse_topk
 from fusion.ragged import flatten
 from fusion.represent import load_representation
@@ -149,12 +149,13 @@ def fuse_variant(cfg: SuiteConfig, layout: Layout, variant: Variant) -> Path:
             new_fingerprint=f"fuse-{variant.name}",
             desc=f"fuse {variant.name}",
         )
+        teacher = true_next_probability(fused, table, f.topk, domains)
         with atomic_dir(out) as tmp:
             fused.save_to_disk(str(tmp))
             (tmp / "meta.json").write_text(json.dumps({**variant.__dict__, "blocks": len(fused)}))
             # logged before the rename: a kill between the two redoes both, never loses the run
             with tracking.stage_run(layout, "fuse", variant.name, variant.__dict__):
-                mlflow.log_metrics(fuse_stats(fused) | diagnostics)
+                mlflow.log_metrics(fuse_stats(fused) | diagnostics | teacher)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return out

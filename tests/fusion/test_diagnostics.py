@@ -5,6 +5,7 @@ from __future__ import annotations
 import mlflow
 import numpy as np
 import pytest
+from datasets import Dataset
 
 from configs import tracking
 from configs.domains import DOMAINS
@@ -13,7 +14,13 @@ from configs.variants import get_variant
 from fusion.align.stage import load_alignment
 from fusion.blocks import block_documents, block_domains, make_blocks
 from fusion.corpus import corpus_texts
-from fusion.fuse.diagnostics import ALL, alignment_shares, block_weights, choice_by_domain
+from fusion.fuse.diagnostics import (
+    ALL,
+    alignment_shares,
+    block_weights,
+    choice_by_domain,
+    true_next_probability,
+)
 from fusion.represent import load_representation
 
 
@@ -122,3 +129,40 @@ def test_the_fuse_run_logs_the_diagnostics(micro_cfg, fused_world, variant: str)
     for domain in domains:
         ces = [ce for b, ce in by_block.items() if block_domain[b] == domain]
         assert run[f"metrics.fuse/ce/{domain}/llama2"] == pytest.approx(np.mean(ces), rel=1e-6)
+
+
+def test_true_next_probability_reads_each_row_at_the_following_token() -> None:
+    """Two blocks; the fused rows and the own top-k give known probabilities to the token
+    that follows each position (the last position of a block has none)."""
+    fused = Dataset.from_dict(
+        {
+            "block_id": [0, 1],
+            "input_ids": [[5, 6, 7], [8, 9]],
+            # block 0: row 0 gives token 6 prob 0.7, row 1 gives 7 nothing, row 2 ignored
+            "target_ids": [[6, 1, 2, 3, 7], [9]],
+            "target_probs": [[0.7, 0.3, 1.0, 1.0, 1.0], [1.0]],
+            "target_len": [[2, 2, 1], [1, 0]],
+        }
+    )
+    k = 2
+    candidates = Dataset.from_dict(
+        {
+            "block_id": [0, 1],
+            # own top-2 per position; logits 0 and 0: each 0.5 after renormalizing
+            "topk_ids": [[6, 1, 7, 2, 0, 0], [9, 3, 0, 0]],
+            "topk_logits": [[0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [np.log(3.0), 0.0, 0.0, 0.0]],
+        }
+    )
+    got = true_next_probability(fused, candidates, k, ["facts_a", "facts_b"])
+    assert got["fuse/true_next/all/fused"] == pytest.approx((0.7 + 0.0 + 1.0) / 3)
+    assert got["fuse/true_next/all/own"] == pytest.approx((0.5 + 0.5 + 0.75) / 3)
+    assert got["fuse/true_next/facts_a/fused"] == pytest.approx(0.35)
+    assert got["fuse/true_next/facts_b/own"] == pytest.approx(0.75)
+
+
+def test_the_fuse_run_logs_how_well_the_fused_targets_teach(micro_cfg, fused_world) -> None:
+    run = _fuse_run(fused_world, "fusellm")
+    fused, own = run["metrics.fuse/true_next/all/fused"], run["metrics.fuse/true_next/all/own"]
+    assert 0 < fused < 1 and 0 < own < 1
+    domains = sorted(set(block_domains(micro_cfg, fused_world)))
+    assert any(f"metrics.fuse/true_next/{d}/fused" in run for d in domains)

@@ -46,6 +46,8 @@ def fused(micro_cfg, tmp_path) -> tuple[Layout, dict]:
             f"fuse/align/{source}/mined": aligned - exact,
             f"fuse/align/{source}/fallback": 1 - aligned,
         }
+    metrics |= {"fuse/true_next/all/fused": 0.31, "fuse/true_next/all/own": 0.22}
+    metrics |= {"fuse/true_next/facts_a/fused": 0.4, "fuse/true_next/facts_a/own": 0.1}
     _fuse_run(layout, "fusellm", "mined", {**metrics, "fuse/fallback_share": 0.17})
     em = {f"fuse/align/{s}/aligned": 0.2 for s in SOURCES}  # another (source, vocab) pair
     _fuse_run(layout, "fusellm_em", "exact", {**em, "fuse/fallback_share": 0.3})
@@ -72,6 +74,11 @@ def test_the_tables_hold_what_the_fuse_runs_logged(micro_cfg, fused) -> None:
     assert align.loc["mpt (exact)", "aligned"] == pytest.approx(20)  # the EM variant's pair
     fallback = grid(micro_cfg, frame, "fallback")
     assert fallback.loc["fusellm_em", "positions on a fallback"] == pytest.approx(30)
+    teach = grid(micro_cfg, frame, "true_next")
+    assert list(teach.index) == ["all", "facts_a"]
+    assert list(teach.columns) == ["fused targets", "own top-k"]
+    assert teach.loc["facts_a", "fused targets"] == pytest.approx(40)
+    assert teach.loc["all", "own top-k"] == pytest.approx(22)
 
 
 def test_report_shows_the_diagnostics_and_their_figure(micro_cfg, fused) -> None:
@@ -80,6 +87,7 @@ def test_report_shows_the_diagnostics_and_their_figure(micro_cfg, fused) -> None
     assert pd.read_csv(csv)["section"].isin(["alignment", "pick", "ce", "blocks"]).any()
     page = md.read_text()
     assert "MinCE picks" in page and "smollm2 (mined)" in page and "| facts_b" in page
+    assert "true next token under the fused training targets" in page
     png = diagnostics_figure(micro_cfg, csv, csv.with_suffix(".png"))
     assert png is not None and png.stat().st_size > 0
     text = report(micro_cfg, layout, pd.DataFrame())
