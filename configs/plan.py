@@ -45,6 +45,8 @@ def model_params(spec: ModelSpec) -> float | None:
     """Parameter count: known table, a local config.json, or the tiny-world build spec."""
     if spec.build:
         return _build_params(spec.build)
+    if spec.hub_id is None:  # a real_model: its config exists once `make real-models` ran
+        return None
     if spec.hub_id in KNOWN_PARAMS:
         return KNOWN_PARAMS[spec.hub_id]
     config = Path(spec.hub_id) / "config.json"
@@ -197,7 +199,11 @@ def describe(cfg: SuiteConfig, layout: Layout, config_path: str) -> str:
     if cfg.pythia:
         roles.append(("pythia base", cfg.pythia.base))
     for role, spec in roles:
-        origin = spec.hub_id or f"tiny-world {spec.build.architecture} ({spec.build.tokenizer})"
+        origin = spec.hub_id or (
+            f"real model {spec.real_model} (make real-models)"
+            if spec.real_model
+            else f"tiny-world {spec.build.architecture} ({spec.build.tokenizer})"
+        )
         lines.append(f"  {role:<11} {spec.name:<14} {origin}")
     f = cfg.fusion
     lines.append(

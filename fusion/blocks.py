@@ -14,7 +14,7 @@ from configs.errors import SuiteError
 from configs.layout import Layout, atomic_dir
 from configs.schema import SuiteConfig
 from fusion.corpus import corpus_texts
-from fusion.models import load_tokenizer
+from fusion.models import load_tokenizer, model_path
 
 
 def split_document(text: str, tokenizer: PreTrainedTokenizerBase, block_size: int) -> list[str]:
@@ -45,7 +45,7 @@ def make_blocks(cfg: SuiteConfig, layout: Layout) -> Dataset:
     """Build (or load) the block dataset: columns ``block_id`` and ``text``."""
     if layout.blocks.exists():
         return load_from_disk(str(layout.blocks))
-    tok = load_tokenizer(layout.model(cfg.models.target), cfg.models.target.name)
+    tok = load_tokenizer(model_path(cfg.models.target, layout), cfg.models.target.name)
     texts = [
         chunk
         for doc in corpus_texts(cfg, layout)
