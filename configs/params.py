@@ -48,11 +48,15 @@ def count_parameters(config: PretrainedConfig) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def _hub_config(spec: ModelSpec) -> PretrainedConfig | None:
-    """The checkpoint's config from a local directory or the HF cache; None when absent."""
+def _hub_config(spec: ModelSpec, layout: Layout) -> PretrainedConfig | None:
+    """The checkpoint's config from a local directory (a real model's or a GGUF file's
+    conversion included) or the HF cache; None when absent."""
     try:
         return AutoConfig.from_pretrained(
-            spec.hub_id, revision=spec.revision, local_files_only=True, trust_remote_code=False
+            layout.model(spec),
+            revision=spec.revision,
+            local_files_only=True,
+            trust_remote_code=False,
         )
     except (OSError, ValueError):  # not cached / not a checkpoint / needs remote code
         return None
@@ -78,10 +82,13 @@ def model_params(cfg: SuiteConfig, layout: Layout, spec: ModelSpec) -> ParamCoun
             size = cfg.world.tokenizers[spec.build.tokenizer].vocab_size
             source = f"build spec; vocab {size} as configured, tokenizer not built yet"
         return ParamCount(count_parameters(build_config(spec.build, size)), source)
-    config = _hub_config(spec)
+    config = _hub_config(spec, layout)
     if config is not None:
         return ParamCount(count_parameters(config), "config.json")
     if spec.hub_id in MODEL_CARD_PARAMS:
         card = MODEL_CARD_PARAMS[spec.hub_id]
         return ParamCount(card, "model card; config.json not cached: make prefetch", False)
-    return ParamCount(None, "config.json not cached: make prefetch", False)
+    fix = "make prefetch"
+    if spec.real_model or spec.is_gguf:  # converted by make real-models / on first load
+        fix = "make real-models" if spec.real_model else "converted on first load (make represent)"
+    return ParamCount(None, f"config.json not cached: {fix}", False)

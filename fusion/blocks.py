@@ -14,7 +14,7 @@ from configs.errors import SuiteError
 from configs.layout import Layout, atomic_dir
 from configs.schema import SuiteConfig
 from fusion.corpus import corpus_texts, document_domains
-from fusion.models import load_tokenizer
+from fusion.models import load_tokenizer, model_path
 
 
 def split_document(text: str, tokenizer: PreTrainedTokenizerBase, block_size: int) -> list[str]:
@@ -46,7 +46,7 @@ def make_blocks(cfg: SuiteConfig, layout: Layout, texts: list[str] | None = None
     the fusion corpus unless ``texts`` names others (the Pythia experiment's domain text)."""
     if layout.blocks.exists():
         return load_from_disk(str(layout.blocks))
-    tok = load_tokenizer(layout.model(cfg.models.target), cfg.models.target.name)
+    tok = load_tokenizer(model_path(cfg.models.target, layout), cfg.models.target.name)
     texts = [
         chunk
         for doc in (corpus_texts(cfg, layout) if texts is None else texts)

@@ -23,6 +23,8 @@ from transformers import (
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import ModelSpec
+from fusion import real_models
+from fusion.gguf import ensure_converted
 
 # Config keys of the context window across architectures (Llama, GPT-NeoX: the first; GPT-2:
 # n_positions / n_ctx; MPT: max_seq_len; some remote-code models: seq_length). lm-eval reads
@@ -106,11 +108,22 @@ def load_causal_lm(
     return tok, model.to(device).eval()
 
 
+def model_path(spec: ModelSpec, layout: Layout) -> str:
+    """Where a config model loads from (``layout.model``), made ready first: a ``.gguf`` file
+    is converted on first use (cached); a real model's cache is checked against its sha256
+    manifest (``make real-models`` fills it)."""
+    if spec.real_model:
+        real_models.load(layout.real_model(spec.real_model), spec.real_model)
+    elif spec.is_gguf:
+        ensure_converted(Path(spec.hub_id), layout.gguf_conversion(spec.hub_id))
+    return layout.model(spec)
+
+
 def load_model(spec: ModelSpec, layout: Layout, device: torch.device | str = "cpu") -> tuple:
     """A config model's tokenizer and eval-mode model, with its revision, dtype and
     remote-code setting."""
     return load_causal_lm(
-        layout.model(spec),
+        model_path(spec, layout),
         spec.dtype,
         device,
         revision=spec.revision,
@@ -123,7 +136,7 @@ def local_checkpoint(spec: ModelSpec, layout: Layout) -> str:
     """A config model's weights as a local directory: the tiny world's build or a local path as
     it is, a hub id as its snapshot in the Hugging Face cache (``make prefetch``). Weight
     merging reads safetensors files, which a hub id alone does not name."""
-    path = layout.model(spec)
+    path = model_path(spec, layout)
     if Path(path).is_dir():
         return path
     try:
