@@ -2,8 +2,10 @@
 
 The paper fuses two sources, OpenLLaMA and MPT: its tables have a row for each and, in the
 #sources table, a row for Llama-2 fused with each alone. A config may name any number of
-sources. The first two stand in the paper's rows (first -> ``openllama``, second -> ``mpt``),
-so the paper's values sit beside them; every further source gets rows of its own, placed after
+sources. A source stands in a paper row when it is that model or its analogue — its name is
+the row's (``openllama``, ``mpt``: the tiny world's analogues) or starts with it and ``_``
+(``openllama_7b``, ``mpt_7b``: the paper config's) — so the paper's values sit beside it; any
+other source (a real SmolLM2, a third source) gets rows of its own, placed after
 the paper's source rows: ``source_<name>`` beside OpenLLaMA and MPT, and
 ``llama2_plus_<name>`` (the target fused with that source alone) beside "Llama-2 + MPT". The
 paper has no value for those rows: their paper cells stay missing, "not in the paper".
@@ -18,7 +20,7 @@ from collections.abc import Iterable
 from configs.schema import SuiteConfig
 from configs.variants import fuse_variants
 
-PAPER_SOURCES = ("openllama", "mpt")  # the paper's source rows, taken in config order
+PAPER_SOURCES = ("openllama", "mpt")  # the paper's source rows, taken by name
 TARGET_ROW = "llama2"
 EXTRA, PLUS = "source_", "llama2_plus_"  # row id prefixes of sources beyond the paper's two
 NOT_IN_PAPER = "not in the paper"
@@ -37,13 +39,23 @@ def single_source_variants(cfg: SuiteConfig) -> dict[str, str]:
     return out
 
 
+def paper_row(name: str, taken: Iterable[str] = ()) -> str | None:
+    """The paper's source row a source named ``name`` stands in, if it is that model (or its
+    analogue) and the row is not ``taken`` by an earlier source."""
+    for row in PAPER_SOURCES:
+        if row not in taken and (name == row or name.startswith(f"{row}_")):
+            return row
+    return None
+
+
 def source_rows(cfg: SuiteConfig) -> dict[str, str]:
     """Row id -> model name for every source and every "+ source" row, in config order."""
     single = single_source_variants(cfg)
     rows: dict[str, str] = {}
-    for i, spec in enumerate(cfg.models.sources):
-        if i < len(PAPER_SOURCES):
-            row, plus = PAPER_SOURCES[i], f"{TARGET_ROW}_{PAPER_SOURCES[i]}"
+    for spec in cfg.models.sources:
+        paper = paper_row(spec.name, taken=rows)
+        if paper:
+            row, plus = paper, f"{TARGET_ROW}_{paper}"
         else:
             row, plus = f"{EXTRA}{spec.name}", f"{PLUS}{spec.name}"
         rows[row] = spec.name

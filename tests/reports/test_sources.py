@@ -13,6 +13,7 @@ from configs.layout import Layout
 from reports.figures import read_built, table_figure
 from reports.paper import PAPER_TABLES
 from reports.render import findings, long_form, write_table
+from reports.sources import paper_row
 from reports.tables import build_all, column_metrics, row_models
 
 THIRD = "smollm2"
@@ -105,3 +106,20 @@ def test_one_source_is_its_own_single_source_row(micro_cfg, tmp_path) -> None:
     rows = row_models(cfg)
     assert rows["llama2_openllama"] == "fusellm"  # the only subset trained: every source
     assert "llama2_mpt" not in rows and "mpt" not in rows
+
+
+def test_a_source_stands_in_a_paper_row_only_as_that_model() -> None:
+    """The paper's values sit beside a source only if it is the paper's model (or its tiny
+    analogue): a real SmolLM2 as the only source gets rows of its own, not OpenLLaMA's."""
+    assert paper_row("openllama") == "openllama"
+    assert paper_row("openllama_7b") == "openllama" and paper_row("mpt_7b") == "mpt"
+    assert paper_row("smollm2") is None and paper_row("mpt2") is None
+    assert paper_row("mpt", taken=["mpt"]) is None
+
+
+def test_a_real_source_is_not_shown_as_openllama(micro_cfg) -> None:
+    spec = micro_cfg.models.sources[0].model_copy(update={"name": "smollm2"})
+    models = micro_cfg.models.model_copy(update={"sources": [spec]})
+    rows = row_models(micro_cfg.model_copy(update={"models": models}))
+    assert "openllama" not in rows and rows["source_smollm2"] == "smollm2"
+    assert rows["llama2_plus_smollm2"] == "fusellm"
