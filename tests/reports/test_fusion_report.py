@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from reports.paper import PAPER_TABLES
 from reports.summary import report
 from reports.tables import build_all, column_metrics
 from reports.teacher import teacher_check, write_teacher_check
+from tests.eval_runs import log_commonsense_items
 
 SOURCES = ("openllama", "mpt", "smollm2")
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,23 +105,9 @@ def test_no_fuse_runs_says_which_target_logs_them(micro_cfg, tmp_path) -> None:
 
 
 def _commonsense(layout: Layout, model: str, skill: float, hard: dict) -> None:
-    """An eval run with CommonSense per-item samples (so cells get paired intervals)."""
-    keys = column_metrics(layout.cfg, "table2")
-    with tracking.stage_run(layout, "eval", model):
-        mlflow.set_tags({"variant": model, "seed": ""})
-        for column, difficulty in hard.items():
-            items = (difficulty < skill).astype(float)
-            task = keys[column].split("/")[2]
-            rows = [
-                {"doc_id": i, "filter": "none", "acc": x, "acc_norm": x}
-                for i, x in enumerate(items)
-            ]
-            mlflow.log_text(
-                "".join(json.dumps(r) + "\n" for r in rows),
-                f"eval/commonsense/samples_{task}.jsonl",
-            )
-            metric = "acc" if column == "boolq" else "acc_norm"
-            mlflow.log_metric(keys[column].replace("acc_norm", metric), float(items.mean()))
+    """An eval run whose items are right where their difficulty is below ``skill``."""
+    scores = {column: (difficulty < skill).astype(float) for column, difficulty in hard.items()}
+    log_commonsense_items(layout, model, model, "", scores)
 
 
 @pytest.mark.parametrize(("teacher", "verdict"), [(0.8, "holds"), (0.2, "reversed")])

@@ -15,6 +15,7 @@ from evaluation.perplexity import docs_artifact
 from reports.paper import PAPER_TABLES, as_frame
 from reports.render import claims, findings, long_form, write_table
 from reports.tables import build_all, column_metrics, row_models
+from tests.eval_runs import log_commonsense_items
 
 
 @pytest.fixture()
@@ -115,25 +116,6 @@ def test_seeds_give_mean_and_std_and_claims_weigh_the_spread(micro_cfg, tmp_path
     assert f"{mean:.2f} ± {std:.2f}" in md  # without items, the seeds' spread is shown
 
 
-def _log_items(layout: Layout, name: str, variant: str, seed: str, scores: dict) -> None:
-    """An eval run as the eval stage writes it: metrics and per-item samples artifacts."""
-    keys = column_metrics(layout.cfg, "table2")
-    with tracking.stage_run(layout, "eval", name):
-        mlflow.set_tags({"variant": variant, "seed": seed})
-        for column, items in scores.items():
-            task = keys[column].split("/")[2]
-            rows = [
-                {"doc_id": i, "filter": "none", "acc": x, "acc_norm": x}
-                for i, x in enumerate(items)
-            ]
-            mlflow.log_text(
-                "".join(json.dumps(r) + "\n" for r in rows),
-                f"eval/commonsense/samples_{task}.jsonl",
-            )
-            metric = "acc" if column == "boolq" else "acc_norm"
-            mlflow.log_metric(keys[column].replace("acc_norm", metric), float(np.mean(items)))
-
-
 def test_cells_carry_item_intervals_and_claims_are_judged_on_paired_differences(
     micro_cfg, tmp_path
 ) -> None:
@@ -145,12 +127,14 @@ def test_cells_carry_item_intervals_and_claims_are_judged_on_paired_differences(
     def answers(skill: float) -> dict:
         return {c: (hard[c] < skill).astype(float) for c in columns}
 
-    _log_items(layout, rows["llama2"], rows["llama2"], "", answers(0.3))
+    log_commonsense_items(layout, rows["llama2"], rows["llama2"], "", answers(0.3))
     for seed, skill in (("42", 0.5), ("43", 0.52)):  # CLM clearly above the base
-        _log_items(layout, f"clm-seed{seed}", "clm", seed, answers(skill))
-    _log_items(layout, "fusellm", "fusellm", "42", answers(0.9))  # one seed only
+        log_commonsense_items(layout, f"clm-seed{seed}", "clm", seed, answers(skill))
+    log_commonsense_items(layout, "fusellm", "fusellm", "42", answers(0.9))  # one seed only
     for seed in ("42", "43"):
-        _log_items(layout, f"fusechat_varm-seed{seed}", "fusechat_varm", seed, answers(0.95))
+        log_commonsense_items(
+            layout, f"fusechat_varm-seed{seed}", "fusechat_varm", seed, answers(0.95)
+        )
     (t2,) = build_all(micro_cfg, layout, ["table2"])
     est = t2.stats.estimates[("llama2_clm", "average")]
     assert est.value == pytest.approx(t2.values.loc["llama2_clm", "average"])
