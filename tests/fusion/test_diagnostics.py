@@ -97,7 +97,8 @@ def _fuse_run(layout, variant: str):
         experiment_names=[layout.cfg.name],
         filter_string=f"tags.stage = 'fuse' and tags.model = '{variant}'",
     )
-    return runs.iloc[0]
+    main = runs[runs["tags.sub"].fillna("") == ""]  # not the Pythia experiment's own fuse runs
+    return main.iloc[0]
 
 
 @pytest.mark.parametrize("variant", ["fusellm", "fusellm_em", "fusellm_avgce"])
