@@ -17,17 +17,21 @@ from transformers import GPTNeoXConfig, LlamaConfig, MptConfig, PretrainedConfig
 from configs.schema import BuildSpec
 
 
+def _decoder(spec: BuildSpec, vocab: int) -> dict[str, Any]:
+    """The fields Llama and GPT-NeoX configs name alike (MPT names its own)."""
+    return {
+        "vocab_size": vocab,
+        "hidden_size": spec.hidden_size,
+        "intermediate_size": spec.intermediate_size or 4 * spec.hidden_size,
+        "num_hidden_layers": spec.num_layers,
+        "num_attention_heads": spec.num_heads,
+        "max_position_embeddings": spec.max_positions,
+        "tie_word_embeddings": False,
+    }
+
+
 def _llama(spec: BuildSpec, vocab: int, ids: dict[str, Any]) -> PretrainedConfig:
-    return LlamaConfig(
-        vocab_size=vocab,
-        hidden_size=spec.hidden_size,
-        intermediate_size=spec.intermediate_size or 4 * spec.hidden_size,
-        num_hidden_layers=spec.num_layers,
-        num_attention_heads=spec.num_heads,
-        max_position_embeddings=spec.max_positions,
-        tie_word_embeddings=False,
-        **ids,
-    )
+    return LlamaConfig(**_decoder(spec, vocab), **ids)
 
 
 def _mpt(spec: BuildSpec, vocab: int, ids: dict[str, Any]) -> PretrainedConfig:
@@ -45,16 +49,7 @@ def _mpt(spec: BuildSpec, vocab: int, ids: dict[str, Any]) -> PretrainedConfig:
 
 def _gpt_neox(spec: BuildSpec, vocab: int, ids: dict[str, Any]) -> PretrainedConfig:
     return GPTNeoXConfig(
-        vocab_size=vocab,
-        hidden_size=spec.hidden_size,
-        intermediate_size=spec.intermediate_size or 4 * spec.hidden_size,
-        num_hidden_layers=spec.num_layers,
-        num_attention_heads=spec.num_heads,
-        max_position_embeddings=spec.max_positions,
-        rotary_pct=0.25,
-        use_parallel_residual=True,
-        tie_word_embeddings=False,
-        **ids,
+        **_decoder(spec, vocab), rotary_pct=0.25, use_parallel_residual=True, **ids
     )
 
 

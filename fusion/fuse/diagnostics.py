@@ -149,7 +149,8 @@ def true_next_probability(
     ``fused`` and ``candidates`` hold the same blocks in the same order (the stage maps one
     onto the other)."""
     per_domain: dict[str, list[np.ndarray]] = {}
-    for f, c in zip(fused, candidates, strict=True):
+    own_topk = candidates.select_columns(["topk_ids", "topk_logits"])  # not the sources' columns
+    for f, c in zip(fused, own_topk, strict=True):
         tokens = np.asarray(f["input_ids"])
         lengths = np.asarray(f["target_len"])
         ours = _next_token_probability(
