@@ -18,6 +18,7 @@ import pandas as pd
 from configs.layout import Layout
 from configs.schema import SuiteConfig
 from configs.variants import MAIN
+from evaluation.outputs import write_text
 from reports.tables import FINISHED, search
 
 NAME = "fusion_diagnostics"
@@ -173,7 +174,5 @@ def write_diagnostics(cfg: SuiteConfig, layout: Layout) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{NAME}.csv", out / f"{NAME}.md"]
     for path, text in zip(paths, [frame.to_csv(index=False), markdown(cfg, frame)], strict=True):
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(text)
-        tmp.rename(path)
+        write_text(path, text)
     return paths

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from configs.layout import Layout
+from evaluation.outputs import write_text
 from reports.beyond import label
 from reports.paper import COLUMN_LABELS, PAPER_TABLES
 from reports.render import judged
@@ -51,9 +52,7 @@ def write_teacher_check(kd: Built, layout: Layout) -> Path:
     """``tables/kd.teacher.csv``, read by ``report.md``."""
     path = layout.tables / FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(teacher_check(kd).to_csv(index=False))
-    tmp.rename(path)
+    write_text(path, teacher_check(kd).to_csv(index=False))
     return path
 
 

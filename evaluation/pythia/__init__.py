@@ -18,6 +18,7 @@ from configs import tracking
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
+from evaluation.outputs import write_text
 from evaluation.perplexity import docs_artifact, documents_jsonl, pool, score_documents
 from fusion.corpus import domain_texts
 from fusion.ensemble import EnsembleLM
@@ -69,9 +70,7 @@ def run_seed(cfg: SuiteConfig, layout: Layout, seed: int, with_base: bool) -> Pa
         row: evaluate_row(seeded, sub, row, m, "" if row == BASE_ROW else str(seed))
         for row, m in rows.items()
     }
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(results, indent=1))
-    tmp.rename(out)
+    write_text(out, json.dumps(results, indent=1))
     return out
 
 
