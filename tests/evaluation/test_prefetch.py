@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.server
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -148,23 +149,32 @@ def test_declared_opencompass_data_is_all_the_eval_stage_checks_for(tmp_path, mo
         paper_datasets(paper_configs("generation"))
 
 
+@pytest.fixture
+def refusing() -> Iterator[str]:
+    """A loopback endpoint this test owns that refuses every connection: a socket bound to a
+    free port on 127.0.0.1 and never listening."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
 @pytest.mark.slow  # the CLI's imports (lm-eval, mlflow, OpenCompass configs): ~20 s here
-def test_tiny_config_has_nothing_to_fetch(tmp_path: Path) -> None:
-    proc = _prefetch(ROOT / "configs/micro.yaml", tmp_path, "http://127.0.0.1:9")
+def test_tiny_config_has_nothing_to_fetch(tmp_path: Path, refusing: str) -> None:
+    proc = _prefetch(ROOT / "configs/micro.yaml", tmp_path, refusing)
     assert proc.returncode == 0, proc.stderr
     assert "nothing to fetch" in proc.stdout
 
 
-def _dry_run(*args: str) -> subprocess.CompletedProcess:
+def _dry_run(endpoint: str, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-    env["HF_ENDPOINT"] = "http://127.0.0.1:9"  # never asked: a dry run fetches nothing
+    env["HF_ENDPOINT"] = endpoint  # never asked: a dry run fetches nothing
     command = [sys.executable, "-m", "evaluation.prefetch", "--dry-run", *args]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.slow  # lm-eval's task index: about half a minute
-def test_dry_run_lists_the_benchmark_data_and_a_harness_departure() -> None:
-    proc = _dry_run("--config", str(PAPER))
+def test_dry_run_lists_the_benchmark_data_and_a_harness_departure(refusing: str) -> None:
+    proc = _dry_run(refusing, "--config", str(PAPER))
     assert proc.returncode == 0, proc.stderr
     for text in [
         "model meta-llama/Llama-2-7b-hf",
@@ -177,7 +187,7 @@ def test_dry_run_lists_the_benchmark_data_and_a_harness_departure() -> None:
     ]:
         assert text in proc.stdout, text
     assert "parity:" not in proc.stdout and "fetched" not in proc.stdout
-    lm_eval = _dry_run("--config", str(PAPER), "--set", "evaluation.backend=lm_eval")
+    lm_eval = _dry_run(refusing, "--config", str(PAPER), "--set", "evaluation.backend=lm_eval")
     assert "parity: generation harness lm_eval (paper: opencompass)" in lm_eval.stdout
     assert "iwslt2017" not in lm_eval.stdout  # lm-eval has no IWSLT2017: it would not run
 
@@ -194,7 +204,7 @@ def test_make_plan_prints_what_prefetch_would_fetch() -> None:
 
 
 @pytest.mark.slow  # the CLI's imports and five refused fetches: ~30 s here
-def test_unreachable_hub_fails_fast_with_one_line(tmp_path: Path) -> None:
+def test_unreachable_hub_fails_fast_with_one_line(tmp_path: Path, refusing: str) -> None:
     """Every item is tried against a refusing port, then one line names the first failure."""
     overrides = tmp_path / "paper_ppl.yaml"
     overrides.write_text(
@@ -202,7 +212,7 @@ def test_unreachable_hub_fails_fast_with_one_line(tmp_path: Path) -> None:
             "suites: [bbh, commonsense, generation, multiple]", "suites: [perplexity]"
         )
     )
-    proc = _prefetch(overrides, tmp_path, "http://127.0.0.1:9")
+    proc = _prefetch(overrides, tmp_path, refusing)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr
