@@ -12,7 +12,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
 .DEFAULT_GOAL := help
-.PHONY: force help setup test test-slow test-gpu lint plan prefetch world represent align fuse train pythia eval tables table1 table2 table3 table8 kd ensemble_merging sources ablation reproduce chaos mlflow-ui clean-runs toolchains toolchains-install bench real-data real-models mergekit-env
+.PHONY: force help setup test test-slow test-gpu lint plan prefetch world represent align fuse train pythia eval tables table1 table2 table3 table8 kd ensemble_merging sources ablation reproduce card chaos mlflow-ui clean-runs toolchains toolchains-install bench real-data real-models mergekit-env
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_ -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -94,6 +94,10 @@ pythia: $(STAMPS)/pythia.json ## Pythia experiment: domain experts, ensemble, we
 $(STAMPS)/pythia.json: $(STAMPS)/world.json $(FORCE)
 	$(STAGE) pythia -- $(PY) -m evaluation.pythia $(ARGS)
 
+card: $(STAMPS)/card.json ## the world card: every world model (and Pythia expert) on probes per knowledge partition and on the fusion corpus
+$(STAMPS)/card.json: $(STAMPS)/world.json $(PYTHIA_STAMP) $(FORCE)
+	$(STAGE) card -- $(PY) -m evaluation.card $(ARGS)
+
 # MODEL=<a trained variant> waits for the train stamp; any other model (target, source, teacher,
 # a checkpoint dir) only for the world, so evaluating it trains nothing. SUITES alone: all models.
 EVAL_ONE := $(strip $(MODEL)$(SUITES))
@@ -108,7 +112,7 @@ $(STAMPS)/eval.json: $(STAMPS)/train.json $(FORCE) | $(REAL_ITEMS)
 tables: setup ## the eight paper tables (csv, md, tex), their figures (png) and RUNS/<name>/report.md, from MLflow
 	$(PY) -m reports $(ARGS)
 
-$(ROOT)/report.md: $(STAMPS)/eval.json $(PYTHIA_STAMP) $(FORCE)
+$(ROOT)/report.md: $(STAMPS)/eval.json $(STAMPS)/card.json $(PYTHIA_STAMP) $(FORCE)
 	$(PY) -m reports $(ARGS)
 	@echo "time per stage:"
 	@$(PY) -m configs.stamps $(ARGS) --times
@@ -116,7 +120,7 @@ $(ROOT)/report.md: $(STAMPS)/eval.json $(PYTHIA_STAMP) $(FORCE)
 table1 table2 table3 table8 kd ensemble_merging sources ablation: setup ## one table
 	$(PY) -m reports $(ARGS) --table $@
 
-reproduce: $(ROOT)/report.md ## everything: world, represent, align, fuse, train, pythia, eval, tables; time per stage
+reproduce: $(ROOT)/report.md ## everything: world, represent, align, fuse, train, pythia, card, eval, tables; time per stage
 
 # Chaos: CONFIG defaults to configs/micro.yaml here; RUNS/chaos is emptied and used twice.
 CHAOS_CONFIG = $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG),configs/micro.yaml)

@@ -68,6 +68,11 @@ class Layout:
         return self.world / "heldout.jsonl"
 
     @property
+    def probes(self) -> Path:
+        """Tiny-world card probes: multiple-choice items per knowledge partition."""
+        return self.world / "probes.jsonl"
+
+    @property
     def tasks(self) -> Path:
         """Tiny-world benchmark tasks (lm-eval YAML + JSONL; the include_path)."""
         return self.world / "tasks"

@@ -57,6 +57,14 @@ def _pythia(cfg: SuiteConfig) -> dict[str, Any]:
     return _section("pythia")(cfg) | _section("training")(cfg) | _section("fusion")(cfg)
 
 
+# Bumped when the world card's probes or scoring change, so `make` measures the card again.
+CARD_FORMAT = 1
+
+
+def _card(cfg: SuiteConfig) -> dict[str, Any]:
+    return _section("pythia")(cfg) | {"card_format": CARD_FORMAT}
+
+
 # In pipeline order; the Makefile has one stamped rule per stage (a test checks it).
 STAGES: dict[str, Stage] = {
     "world": Stage("world", None, _world, ("world",)),
@@ -70,6 +78,7 @@ STAGES: dict[str, Stage] = {
     "train": Stage("training.train", "fuse", _section("training"), ("train",)),
     "eval": Stage("evaluation.run_eval", "train", _eval, ("eval",)),
     "pythia": Stage("evaluation.pythia", "world", _pythia, ("pythia",)),
+    "card": Stage("evaluation.card", "world", _card, ("card",)),
 }
 
 

@@ -11,6 +11,7 @@ from configs import cli, registry
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
+from reports.card import write_card
 from reports.diagnostics import NAME as DIAGNOSTICS
 from reports.diagnostics import write_diagnostics
 from reports.figures import diagnostics_figure, read_built, table_figure, training_curves
@@ -81,6 +82,8 @@ def main() -> None:
     render_tables(cfg, layout, list(PAPER_TABLES))
     with writing(layout.tables):
         print(f"{DIAGNOSTICS}: {', '.join(map(str, write_diagnostics(cfg, layout)))}")
+        card = write_card(cfg, layout, ItemReader(layout.tracking_uri))
+        print(f"world card: {', '.join(map(str, card))}")
     draw_figures(layout)
     write_report(cfg, layout)
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from configs.schema import SuiteConfig
+from evaluation.card import items_artifact
 from evaluation.perplexity import docs_artifact
 from evaluation.suites import SUITES, real_bbh_task
 from reports.paper import PAPER_TABLES, SUMMARY_SOURCE, TABLE_SUITE
@@ -48,6 +49,8 @@ class Stratum:
     def artifact(self) -> str:
         if self.suite == "perplexity":
             return docs_artifact(self.task)
+        if self.suite == "card":
+            return items_artifact(self.task)
         return f"eval/{self.suite}/samples_{self.task}.jsonl"
 
 
@@ -157,6 +160,8 @@ def _parse(lines: list[str], stratum: Stratum) -> dict[str, Score]:
     """Item id -> score: percent for accuracies and pass@1, (bits, bytes) for a document."""
     if stratum.suite == "perplexity":
         return dict(_document_scores(lines))
+    if stratum.suite == "card":  # the world card's probes: right (1) or wrong (0)
+        return {r["id"]: 100.0 * r["correct"] for r in map(json.loads, filter(str.strip, lines))}
     raw = (
         _multiple_scores(lines) if stratum.suite == "multiple" else _lm_eval_scores(lines, stratum)
     )

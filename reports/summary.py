@@ -20,6 +20,7 @@ import yaml
 
 from configs.layout import Layout
 from configs.schema import SuiteConfig
+from reports.card import NAME as CARD
 from reports.diagnostics import NAME as DIAGNOSTICS
 from reports.paper import PAPER_TABLES
 from reports.tables import search
@@ -96,17 +97,29 @@ def _tables_section(layout: Layout) -> list[str]:
     return lines
 
 
+def _embedded(md: Path) -> str:
+    """A rendered page's body, its title dropped (the report's section heading replaces it)."""
+    return re.sub(r"^# .*\n", "", md.read_text(), count=1).strip()
+
+
 def _diagnostics_section(layout: Layout) -> list[str]:
     """The fusion diagnostics page (``reports.diagnostics``) and its figure."""
     md, png = (layout.tables / f"{DIAGNOSTICS}.{ext}" for ext in ("md", "png"))
     lines = ["## Fusion diagnostics", ""]
     if not md.is_file():
         return [*lines, "_not rendered yet: run `make tables`_", ""]
-    body = re.sub(r"^# .*\n", "", md.read_text(), count=1)  # the section heading replaces it
-    lines += [body.strip(), ""]
+    lines += [_embedded(md), ""]
     if png.is_file():
         lines += [f"![{DIAGNOSTICS}]({png.relative_to(layout.root).as_posix()})", ""]
     return lines
+
+
+def card_section(layout: Layout) -> list[str]:
+    """The world card (``reports.card``): the premise of fusion in the tiny world, measured."""
+    md = layout.tables / f"{CARD}.md"
+    if not md.is_file():
+        return []
+    return ["## World card", "", _embedded(md), ""]
 
 
 def findings(layout: Layout) -> list[str]:
@@ -140,7 +153,8 @@ def report(cfg: SuiteConfig, layout: Layout, times: pd.DataFrame) -> str:
     curves = layout.tables / "training_curves.png"
     packages = package_versions()
     drifted = packages[packages["locked"] != packages["installed"]]
-    lines = [f"# Reproduction report: {cfg.name}", "", *findings(layout), *teacher_section(layout)]
+    lines = [f"# Reproduction report: {cfg.name}", "", *card_section(layout), *findings(layout)]
+    lines += teacher_section(layout)
     lines += [*_tables_section(layout), *_diagnostics_section(layout)]
     lines += ["## Training curves", ""]
     lines += [

@@ -26,6 +26,7 @@ from world.benchmarks.write import write_benchmarks
 from world.corpus import build_corpora, heldout_items, mix_corpus
 from world.knowledge import build_knowledge
 from world.models import build_model
+from world.probes import probe_items
 from world.tokenizers import train_tokenizer
 
 
@@ -56,6 +57,16 @@ def build_world_corpora(cfg: SuiteConfig, layout: Layout) -> None:
         for item in heldout_items(kb, w.seed):
             f.write(json.dumps(item) + "\n")
     tmp_items.rename(layout.heldout)
+
+
+def build_probes(cfg: SuiteConfig, layout: Layout) -> None:
+    """The world card's probes (``world.probes``) as JSONL, read by ``make card``."""
+    if layout.probes.exists():
+        return
+    probes = probe_items(build_knowledge(cfg.world.seed, cfg.world.entities))
+    tmp = layout.probes.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(p) + "\n" for p in probes))
+    tmp.rename(layout.probes)
 
 
 def build_tokenizers(cfg: SuiteConfig, layout: Layout, corpora: dict) -> None:
@@ -125,6 +136,7 @@ def build_world(cfg: SuiteConfig, layout: Layout) -> None:
     versions = write_benchmarks(
         build_knowledge(cfg.world.seed, cfg.world.entities), cfg.world.seed, layout
     )
+    build_probes(cfg, layout)
     build_tokenizers(cfg, layout, corpora)
     for spec in built_models(cfg):
         build_one_model(cfg, layout, spec, corpora)

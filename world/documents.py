@@ -67,7 +67,7 @@ _ENTITY_SENTENCES: dict[type, tuple[tuple[str, ...], ...]] = {
 }
 
 
-def _a(noun: str) -> str:
+def with_article(noun: str) -> str:
     """The noun with its indefinite article."""
     return ("an " if noun[0] in "aeiou" else "a ") + noun
 
@@ -76,7 +76,7 @@ def _entity_paragraph(entity: object, rng: random.Random) -> str:
     """Every attribute of one entity, each in a randomly chosen phrasing and order."""
     slots = vars(entity)
     if isinstance(entity, Person):
-        slots = {**slots, "a_profession": _a(entity.profession)}
+        slots = {**slots, "a_profession": with_article(entity.profession)}
     sentences = [rng.choice(v).format(**slots) for v in _ENTITY_SENTENCES[type(entity)]]
     rng.shuffle(sentences)
     return " ".join(sentences)
@@ -136,8 +136,8 @@ def commonsense_doc(kb: KnowledgeBase, rng: random.Random, index: int) -> str:
     sentences = []
     for fact in rng.sample(kb.commonsense, rng.randint(4, 7)):
         slots = {
-            "obj": _a(fact.obj),
-            "Obj": _a(fact.obj).capitalize(),
+            "obj": with_article(fact.obj),
+            "Obj": with_article(fact.obj).capitalize(),
             "use": fact.use,
             "location": fact.location,
         }

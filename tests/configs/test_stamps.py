@@ -90,7 +90,7 @@ def test_make_reproduce_is_up_to_date_after_a_run_and_redoes_all_after_a_config_
     layout = Layout.of(load_config(config), tmp_path / "runs")
     past = time.time() - 100
     os.utime(config, (past, past))
-    for i, stage in enumerate([*PIPELINE, "pythia"]):
+    for i, stage in enumerate([*PIPELINE, "pythia", "card"]):
         stamps.record(layout, stage, 1.0)
         os.utime(stamps.stamp_path(layout, stage), (past + i + 1, past + i + 1))
     (layout.root / "report.md").write_text("report")
