@@ -94,8 +94,8 @@ pythia: $(STAMPS)/pythia.json ## Pythia experiment: domain experts, ensemble, we
 $(STAMPS)/pythia.json: $(STAMPS)/world.json $(FORCE)
 	$(STAGE) pythia -- $(PY) -m evaluation.pythia $(ARGS)
 
-card: $(STAMPS)/card.json ## the world card: every world model (and Pythia expert) on probes per knowledge partition and on the fusion corpus
-$(STAMPS)/card.json: $(STAMPS)/world.json $(PYTHIA_STAMP) $(FORCE)
+card: $(STAMPS)/card.json ## the world card: every world model, Pythia expert and trained variant on probes per knowledge partition, and on the fusion corpus
+$(STAMPS)/card.json: $(STAMPS)/train.json $(PYTHIA_STAMP) $(FORCE)
 	$(STAGE) card -- $(PY) -m evaluation.card $(ARGS)
 
 # MODEL=<a trained variant> waits for the train stamp; any other model (target, source, teacher,

@@ -78,7 +78,7 @@ STAGES: dict[str, Stage] = {
     "train": Stage("training.train", "fuse", _section("training"), ("train",)),
     "eval": Stage("evaluation.run_eval", "train", _eval, ("eval",)),
     "pythia": Stage("evaluation.pythia", "world", _pythia, ("pythia",)),
-    "card": Stage("evaluation.card", "world", _card, ("card",)),
+    "card": Stage("evaluation.card", "train", _card, ("card",)),
 }
 
 

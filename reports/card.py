@@ -17,13 +17,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from configs.domains import DOMAINS
 from configs.layout import Layout
 from configs.schema import SuiteConfig
+from configs.variants import CLM
 from evaluation.card import FUSION_CORPUS, STAGE
 from evaluation.outputs import write_text
 from reports.intervals import ItemReader, Stratum
-from reports.stats import Estimate, Items, difference, estimate
-from reports.tables import FINISHED, search
+from reports.stats import Estimate, Items, difference, estimate, verdict
+from reports.tables import stage_runs
 
 NAME = "world_card"
 ABOVE, BELOW, SAME = "▲", "▼", "·"
@@ -32,15 +34,8 @@ CORPUS = Stratum("perplexity", FUSION_CORPUS, "", "")
 
 def card_runs(layout: Layout) -> pd.DataFrame:
     """The newest finished card run per model of the main experiment, by model name."""
-    runs = search(
-        layout,
-        filter_string=f"tags.stage = '{STAGE}' and {FINISHED}",
-        order_by=["attributes.start_time DESC"],
-    )
-    if runs.empty:
-        return runs
-    sub = runs.get("tags.sub", pd.Series("", index=runs.index)).fillna("")
-    return runs[sub == ""].drop_duplicates("tags.model").set_index("tags.model")
+    runs = stage_runs(layout, STAGE)
+    return runs if runs.empty else runs.set_index("tags.model")
 
 
 def roles(cfg: SuiteConfig) -> dict[str, str]:
@@ -59,22 +54,7 @@ def partitions(runs: pd.DataFrame) -> list[str]:
     """Probe partitions, in the order the card runs logged them (the world's order)."""
     keys = [c for c in runs.columns if c.startswith(f"metrics.{STAGE}/") and c.endswith("/acc")]
     found = {k.split("/")[1] for k in keys}
-    return [p for p in PARTITION_ORDER if p in found] + sorted(found - set(PARTITION_ORDER))
-
-
-PARTITION_ORDER = (
-    "facts_a",
-    "facts_b",
-    "arithmetic",
-    "code",
-    "logic",
-    "commonsense",
-    "translation",
-    "reading",
-    "phil",
-    "nih",
-    "uspto",
-)
+    return [p for p in DOMAINS if p in found] + sorted(found - set(DOMAINS))
 
 
 def _aligned(a: dict, b: dict) -> tuple[list[Items], list[Items]]:
@@ -163,19 +143,101 @@ def _header(runs: pd.DataFrame, column: str) -> str:
     return f"{column} (n={n:.0f}, chance {chance:.0f})"
 
 
+ALL = "all probes"
+
+
+def _variant_items(
+    reader: ItemReader, runs: pd.DataFrame, parts: list[str]
+) -> dict[str, list[dict[str, dict]]]:
+    """Trained variant -> per seed run, partition -> {item id: score}."""
+    seeds = runs.get("tags.seed", pd.Series("", index=runs.index)).fillna("")
+    trained = runs.assign(**{"tags.seed": seeds})[seeds != ""]
+    out: dict[str, list[dict[str, dict]]] = {}
+    for _, run in trained.sort_values("tags.seed").iterrows():
+        got = {p: reader.scores(run, Stratum(STAGE, p, "correct", "")) for p in parts}
+        out.setdefault(run["tags.variant"], []).append({p: v for p, v in got.items() if v})
+    return out
+
+
+def _seed_items(seeds: list[dict[str, dict]], parts: list[str], ids: dict) -> list[Items]:
+    return [{p: np.array([s[p][i] for i in ids[p]], float) for p in parts} for s in seeds]
+
+
+def fusion_frame(cfg: SuiteConfig, runs: pd.DataFrame, reader: ItemReader) -> pd.DataFrame:
+    """Every trained variant on the probes, against the CLM baseline trained on the same
+    blocks and steps: per partition (and over all), its accuracy with a 95% interval over
+    items and seeds, the paired difference from CLM and the verdict of "better than CLM"
+    (``reports.stats.verdict``: never one from a single seed). Empty without CLM runs."""
+    parts = partitions(runs)
+    by_variant = _variant_items(reader, runs, parts)
+    if CLM not in by_variant:
+        return pd.DataFrame()
+    every = [s for seeds in by_variant.values() for s in seeds]
+    ids = {p: sorted(set.intersection(*(set(s.get(p, {})) for s in every))) for p in parts}
+    parts = [p for p in parts if ids[p]]
+    base = _seed_items(by_variant[CLM], parts, ids)
+    rows = []
+    for variant in [CLM, *sorted(set(by_variant) - {CLM})]:
+        items = _seed_items(by_variant[variant], parts, ids)
+        known = len(items) >= 2 and len(base) >= 2
+        for column, chosen in [*((p, [p]) for p in parts), (ALL, parts)]:
+            mine = [{p: s[p] for p in chosen} for s in items]
+            theirs = [{p: s[p] for p in chosen} for s in base]
+            e = estimate(mine)
+            row = {
+                "variant": variant,
+                "seeds": len(items),
+                "column": column,
+                "n": e.items,
+                "value": _cell(e, 1),
+            }
+            if variant != CLM:
+                d = difference(mine, theirs)
+                row |= {
+                    "difference [95% CI]": f"{d.value:+.1f} [{d.low:+.1f}, {d.high:+.1f}]",
+                    "verdict": verdict(d, True, known),
+                }
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def fusion_markdown(frame: pd.DataFrame) -> list[str]:
+    """The trained variants' probe table, one row per variant and column per partition:
+    CLM's accuracy, then each variant's difference from it with the verdict."""
+    if frame.empty:
+        return []
+    cells = frame.assign(
+        cell=lambda f: f["value"].where(
+            f["variant"] == CLM, f["difference [95% CI]"].fillna("") + " " + f["verdict"].fillna("")
+        )
+    )
+    wide = cells.pivot(index=["variant", "seeds"], columns="column", values="cell")
+    order = [c for c in [*DOMAINS, ALL] if c in wide.columns]
+    n = frame.drop_duplicates("column").set_index("column")["n"]
+    wide = wide[order].rename(columns={c: f"{c} (n={n[c]})" for c in order}).reset_index()
+    return [
+        "Trained variants on the same probes (beyond the paper): what fusion taught the target, "
+        f"partition by partition. The `{CLM}` row is its accuracy (%, 95% interval over items "
+        "and seeds); every other row is its paired difference from CLM (same items, seeds "
+        'resampled) and the verdict of "better than CLM": *holds* when the interval is above '
+        "0, *reversed* below, else *unresolved* (always with one seed).",
+        "",
+        wide.to_markdown(index=False, disable_numparse=True),
+        "",
+    ]
+
+
 def topk_regime(layout: Layout) -> pd.DataFrame:
     """Per represented model: mean top-k probability mass and top-k coverage of the true next
     token (the regime the reference's renormalized top-k assumes), from the represent runs."""
-    runs = search(layout, filter_string=f"tags.stage = 'represent' and {FINISHED}")
+    runs = stage_runs(layout, "represent")
     cols = ["metrics.represent/topk_mass", "metrics.represent/topk_coverage"]
     if runs.empty or not set(cols) <= set(runs.columns):
         return pd.DataFrame()
-    sub = runs.get("tags.sub", pd.Series("", index=runs.index)).fillna("")
-    runs = runs[sub == ""].drop_duplicates("tags.model")
     return pd.DataFrame(
         {
             "model": runs["tags.model"],
-            "top-k mass": (runs[cols[0]] * 100).round(1),
+            "top-k mass (%)": (runs[cols[0]] * 100).round(1),
             "top-k coverage of the true next token (%)": (runs[cols[1]] * 100).round(1),
         }
     ).sort_values("model")
@@ -188,6 +250,7 @@ def card_markdown(cfg: SuiteConfig, layout: Layout, reader: ItemReader) -> tuple
     if runs.empty:
         return "_no world card yet: run `make card`_\n", pd.DataFrame()
     values, diffs, long = card_frames(cfg, runs, reader)
+    fused = fusion_frame(cfg, runs, reader)
     names = {c: _header(runs, c) for c in values.columns if c not in ("model", "role")}
     lines = [
         "Accuracy (%) of every world model on the probes of each knowledge partition "
@@ -205,6 +268,7 @@ def card_markdown(cfg: SuiteConfig, layout: Layout, reader: ItemReader) -> tuple
         diffs.rename(columns=names).to_markdown(index=False, disable_numparse=True),
         "",
     ]
+    lines += fusion_markdown(fused)
     regime = topk_regime(layout)
     if not regime.empty:
         lines += [
@@ -225,4 +289,6 @@ def write_card(cfg: SuiteConfig, layout: Layout, reader: ItemReader) -> list:
     md, csv = layout.tables / f"{NAME}.md", layout.tables / f"{NAME}.csv"
     write_text(md, f"# World card\n\n{body}")
     write_text(csv, long.to_csv(index=False))
-    return [md, csv]
+    fused = layout.tables / f"{NAME}.fusion.csv"
+    write_text(fused, fusion_frame(cfg, card_runs(layout), reader).to_csv(index=False))
+    return [md, csv, fused]

@@ -19,7 +19,7 @@ from configs.layout import Layout
 from configs.schema import SuiteConfig
 from configs.variants import MAIN
 from evaluation.outputs import write_text
-from reports.tables import FINISHED, search
+from reports.tables import stage_runs
 
 NAME = "fusion_diagnostics"
 ALL = "all"  # the partition of every block (fusion.fuse.diagnostics.ALL)
@@ -30,15 +30,7 @@ COLUMNS = ["section", "variant", "row", "column", "value"]
 
 def fuse_runs(layout: Layout) -> pd.DataFrame:
     """The newest finished ``fuse`` run per variant of the main experiment."""
-    runs = search(
-        layout,
-        filter_string=f"tags.stage = 'fuse' and {FINISHED}",
-        order_by=["attributes.start_time DESC"],
-    )
-    if runs.empty:
-        return runs
-    sub = runs.get("tags.sub", pd.Series("", index=runs.index)).fillna("")
-    return runs[sub == ""].drop_duplicates("tags.model", keep="first")
+    return stage_runs(layout, "fuse")
 
 
 def _metrics(run: pd.Series, prefix: str) -> dict[tuple[str, ...], float]:

@@ -144,6 +144,19 @@ def search(layout: Layout, **query) -> pd.DataFrame:
         ) from None
 
 
+def stage_runs(layout: Layout, stage: str) -> pd.DataFrame:
+    """The newest finished run of ``stage`` per model of the main experiment (not ``sub``s)."""
+    runs = search(
+        layout,
+        filter_string=f"tags.stage = '{stage}' and {FINISHED}",
+        order_by=["attributes.start_time DESC"],
+    )
+    if runs.empty:
+        return runs
+    sub = runs.get("tags.sub", pd.Series("", index=runs.index)).fillna("")
+    return runs[sub == ""].drop_duplicates("tags.model", keep="first")
+
+
 def eval_runs(layout: Layout) -> pd.DataFrame:
     """The newest ``eval`` run per (sub, model) of the config's experiment."""
     runs = search(layout, filter_string=FINISHED_EVAL, order_by=["attributes.start_time DESC"])

@@ -13,9 +13,10 @@ def main() -> None:
     cfg, layout = cli.load(args.parse_args())
     for name, out in run_card(cfg, layout).items():
         summary = json.loads((out / "summary.json").read_text())
-        bpb = summary.pop(FUSION_CORPUS)["bits_per_byte"]
+        corpus = summary.pop(FUSION_CORPUS, None)
+        bpb = f"fusion-corpus bits/byte={corpus['bits_per_byte']:.3f}  " if corpus else ""
         cells = "  ".join(f"{p}={s['acc']:.2f}" for p, s in summary.items())
-        print(f"{name:<14} fusion-corpus bits/byte={bpb:.3f}  {cells}")
+        print(f"{name:<20} {bpb}{cells}")
 
 
 if __name__ == "__main__":

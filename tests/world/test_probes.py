@@ -56,26 +56,11 @@ def test_skill_probes_are_held_out_of_every_corpus(kb, corpora) -> None:
 
 
 def test_distractors_mentioned_in_the_context_come_first() -> None:
-    probe = make_probe(
-        "t:1",
-        "reading",
-        "text",
-        "The Red Owls hosted the Blue Cats.",
-        " {} won.",
-        "The Red Owls",
-        ["The Red Owls", "The Blue Cats", "Wednesday", "Friday", "Monday", "May"],
-    )
+    args = ("t:1", "reading", "text", "The Red Owls hosted the Blue Cats.", " {} won.")
+    pool = ["The Red Owls", "The Blue Cats", "Wednesday", "Friday", "Monday", "May"]
+    probe = make_probe(*args, "The Red Owls", pool)
     assert " The Blue Cats won." in probe["choices"] and len(probe["choices"]) == 4
-    again = make_probe(
-        "t:1",
-        "reading",
-        "text",
-        "The Red Owls hosted the Blue Cats.",
-        " {} won.",
-        "The Red Owls",
-        ["The Red Owls", "The Blue Cats", "Wednesday", "Friday", "Monday", "May"],
-    )
-    assert again == probe  # seeded per item
+    assert make_probe(*args, "The Red Owls", pool) == probe  # seeded per item
 
 
 def test_reading_probes_end_where_the_answer_starts(kb: KnowledgeBase) -> None:
