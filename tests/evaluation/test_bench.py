@@ -1,12 +1,15 @@
-"""The eval benchmark at a few items: both settings score alike, and a difference is caught."""
+"""The eval benchmark at a few items: both settings score alike, a difference is caught, and
+the environment record is taken once per process without changing what results.json holds."""
 
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import pytest
 
+from evaluation import lm_eval_runner
 from evaluation.bench.inputs import BBH, build_checkpoint, write_tasks
 from evaluation.bench.throughput import Samples, ScoreMismatch, bench_eval, compare, ours
 
@@ -69,3 +72,12 @@ def test_compare_rejects_a_missing_item(scored) -> None:
     fewer = {k: v for k, v in samples.items() if k != (BBH, 1)}
     with pytest.raises(ScoreMismatch, match="different items"):
         compare(samples, fewer)
+
+
+def test_the_environment_record_is_kept_once_per_process(scored) -> None:
+    _, out = scored
+    written = json.loads((out / "results.json").read_text())
+    record = lm_eval_runner.environment()
+    assert record["pretty_env_info"] and record["lm_eval_version"]
+    assert {k: written[k] for k in record} == record  # results.json holds it unchanged
+    assert lm_eval_runner.environment.cache_info().misses == 1
