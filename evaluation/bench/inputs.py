@@ -126,9 +126,9 @@ def bbh_doc(rng: random.Random, shot: bool) -> Doc:
     return doc
 
 
-def write_tasks(out: Path, items: int, seed: int = 0) -> list[str]:
+def write_tasks(out: Path, items: int, seed: int = 0) -> None:
     """The five CommonSense tasks and one BBH subtask (with its group) into ``out``, each with
-    ``items`` test items; their names."""
+    ``items`` test items."""
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     for task in COMMONSENSE:
@@ -138,4 +138,3 @@ def write_tasks(out: Path, items: int, seed: int = 0) -> list[str]:
     test = [bbh_doc(rng, shot=False) for _ in range(items)]
     description = "Answer questions about who keeps what where."
     write_bbh(out, out, {BBH: (description, {"train": shots, "test": test})}, "bench_bbh", VERSION)
-    return [*COMMONSENSE, BBH]

@@ -69,17 +69,17 @@ def _loglikelihoods(row: dict) -> list[float]:
     return [float(resp[0][0]) for resp in row["resps"]]
 
 
-def compare(ours: Samples, theirs: Samples) -> float:
+def compare(mine: Samples, theirs: Samples) -> float:
     """Check that both scored the same items the same; return the largest loglikelihood
     difference of any choice (0.0 for generation: its texts must match exactly).
 
     Raises:
         ScoreMismatch: an item only one side scored, or the first differing metric or text.
     """
-    if ours.keys() != theirs.keys():
-        raise ScoreMismatch(f"different items: {sorted(ours.keys() ^ theirs.keys())[:3]}")
+    if mine.keys() != theirs.keys():
+        raise ScoreMismatch(f"different items: {sorted(mine.keys() ^ theirs.keys())[:3]}")
     gap = 0.0
-    for key, row in ours.items():
+    for key, row in mine.items():
         other = theirs[key]
         for name in row["metrics"]:
             if row[name] != other[name]:
