@@ -4,7 +4,9 @@ One call is one `lm_eval.simple_evaluate` with the HF backend. It writes, under 
 ``results.json`` (the harness's results, configs, versions, n-shot and higher_is_better, as
 its EvaluationTracker would), ``results.md`` (its `make_table`), ``samples_<task>.jsonl``
 (every prompt, response and score), and ``cache/`` (lm-eval's request cache, so a re-run only
-computes what changed).
+computes what changed). The environment record lm-eval adds to every results.json (torch's
+``collect_env``, which runs ``pip list`` and other tools: about a second per call, more than
+a tiny suite's requests) is taken once per process and reused by later suites.
 """
 
 from __future__ import annotations
@@ -12,8 +14,12 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import lm_eval
+import lm_eval.evaluator
+from lm_eval.loggers.utils import add_env_info
 from lm_eval.tasks import TaskManager
 from lm_eval.utils import handle_non_serializable, make_table
 
@@ -27,6 +33,19 @@ from fusion.models import check_model, context_length
 def builtin_tasks() -> TaskManager:
     """lm-eval's built-in task index: reads ~15k YAML files (about 15 s), so once per process."""
     return TaskManager()
+
+
+@functools.cache
+def environment() -> dict[str, Any]:
+    """lm-eval's environment record (pretty_env_info, versions, git hash), once per process:
+    it does not change between the suites a process evaluates."""
+    record: dict[str, Any] = {}
+    add_env_info(record)
+    return record
+
+
+def _add_environment(storage: dict[str, Any]) -> None:
+    storage.update(environment())
 
 
 def task_manager(tasks: list[str], include_path: Path | None) -> TaskManager:
@@ -81,17 +100,18 @@ def run_lm_eval(
     model_args = f"pretrained={model_path},dtype={dtype}"
     if (window := context_length(model_path)) is not None:
         model_args += f",max_length={window}"
-    results = lm_eval.simple_evaluate(
-        model="hf",
-        model_args=model_args,
-        tasks=tasks,
-        task_manager=manager,
-        batch_size=batch_size,
-        device=device,
-        limit=limit,
-        log_samples=True,
-        use_cache=str(out_dir / "cache" / "lm"),
-    )
+    with mock.patch.object(lm_eval.evaluator, "add_env_info", _add_environment):
+        results = lm_eval.simple_evaluate(
+            model="hf",
+            model_args=model_args,
+            tasks=tasks,
+            task_manager=manager,
+            batch_size=batch_size,
+            device=device,
+            limit=limit,
+            log_samples=True,
+            use_cache=str(out_dir / "cache" / "lm"),
+        )
     samples = results.pop("samples")
     table = make_table(results) + (make_table(results, "groups") if results.get("groups") else "")
     write_outputs(out_dir, results, table, samples, default=handle_non_serializable)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import torch
 
 from configs import cli
 from evaluation.evaluate import evaluate, evaluate_all, resolve_model
+from evaluation.workers import DONE
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -17,6 +20,11 @@ def main() -> None:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--model", help="config model name, trained variant or dir")
     which.add_argument("--all", action="store_true", help="every model and trained variant")
+    which.add_argument(
+        "--models-from-stdin",
+        action="store_true",
+        help="evaluate each model named on a line of stdin, in turn (make eval's workers)",
+    )
     p.add_argument("--suites", default=None, help="comma list (default: evaluation.suites)")
     p.add_argument("--tasks", default=None, help="comma list restricting the harness tasks")
     p.add_argument("--device", default=None, help="torch device (default: cuda if available)")
@@ -25,6 +33,12 @@ def main() -> None:
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if args.all:
         print(f"evaluated: {', '.join(evaluate_all(cfg, layout, device))}")
+        return
+    if args.models_from_stdin:
+        for line in sys.stdin:
+            name = line.strip()
+            evaluate(cfg, layout, name, _split(args.suites), _split(args.tasks), device)
+            print(f"{DONE}{name}", flush=True)
         return
     outcomes = evaluate(cfg, layout, args.model, _split(args.suites), _split(args.tasks), device)
     out = layout.evaluation(resolve_model(cfg, layout, args.model)[0])

@@ -1,8 +1,10 @@
-"""`make eval` with several worker processes: the same runs and files as one process."""
+"""`make eval` with several worker processes: the same runs and files as one process, each
+worker started once and handed model after model."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -26,9 +28,20 @@ def _layout(micro_world: Layout, tmp_path: Path, workers: int) -> Layout:
     return Layout.of(cfg, tmp_path / str(workers))
 
 
-def test_two_workers_evaluate_every_model_like_one_process(micro_world, tmp_path) -> None:
+def test_two_workers_evaluate_every_model_like_one_process(
+    micro_world, tmp_path, monkeypatch
+) -> None:
     parallel, serial = (_layout(micro_world, tmp_path, w) for w in (2, 1))
+    started: list[list[str]] = []
+    real = subprocess.Popen
+
+    def popen(cmd: list[str], **kwargs) -> subprocess.Popen:
+        started.append(cmd)
+        return real(cmd, **kwargs)
+
+    monkeypatch.setattr("evaluation.workers.subprocess.Popen", popen)
     names = evaluate_all(parallel.cfg, parallel, "cpu")
+    assert len(names) == 4 and len(started) == 2  # two processes, not one per model
     assert names == evaluate_all(serial.cfg, serial, "cpu")
     for name in names:
         assert (parallel.evaluation(name) / "done.json").is_file()
@@ -52,3 +65,9 @@ def test_a_failing_worker_is_one_line_naming_its_model(micro_world, tmp_path) ->
     with pytest.raises(SuiteError, match="evaluating 'nosuchmodel' failed .*unknown model"):
         evaluate_in_workers(layout.cfg, layout, ["nosuchmodel"], "cpu", 2, finished.append)
     assert finished == []
+    # after a failure no further model is started
+    models = ["nosuchmodel", layout.cfg.models.target.name]
+    with pytest.raises(SuiteError, match="evaluating 'nosuchmodel' failed"):
+        evaluate_in_workers(layout.cfg, layout, models, "cpu", 1, finished.append)
+    assert finished == []
+    assert not layout.evaluation(models[1]).exists()
