@@ -118,6 +118,16 @@ def stages(cfg: SuiteConfig, layout: Layout, config_path: str) -> list[Stage]:
         )
     )
     out.extend(_train_stages(cfg, layout, tokens))
+    if cfg.is_tiny:
+        out.append(
+            Stage(
+                "card",
+                "make card",
+                f"{layout.probes.name} + every world model, expert and trained variant",
+                str(layout.root / "card"),
+                "probe accuracy per knowledge partition; fusion-corpus bits/byte",
+            )
+        )
     out.append(
         Stage(
             "eval",
