@@ -29,14 +29,21 @@ def _changed_stages(*overrides: str) -> set[str]:
 
 
 def test_a_setting_invalidates_its_stage_and_everything_downstream() -> None:
-    assert _changed_stages("training.lr=0.5") == {"train", "eval", "pythia"}
+    assert _changed_stages("training.lr=0.5") == {"train", "eval", "pythia", "card"}
     assert _changed_stages("evaluation.limit=3") == {"eval"}
-    assert _changed_stages("fusion.vocab=exact") == {"align", "fuse", "train", "eval", "pythia"}
+    assert _changed_stages("fusion.vocab=exact") == {
+        "align",
+        "fuse",
+        "train",
+        "eval",
+        "pythia",
+        "card",
+    }
     assert _changed_stages("world.seed=9") == set(stamps.STAGES)
     assert _changed_stages("reporting.seeds=[42,7]") == set()  # new seeds only add runs
     # The approximation choices shape the fused targets, not the alignments.
     for choice in ("fusion.target=tail", "fusion.fallback=none", "fusion.reference_rounding=false"):
-        assert _changed_stages(choice) == {"fuse", "train", "eval", "pythia"}
+        assert _changed_stages(choice) == {"fuse", "train", "eval", "pythia", "card"}
 
 
 def test_prepare_removes_only_outputs_of_a_changed_slice(tmp_path) -> None:
