@@ -190,6 +190,8 @@ def fusion_frame(cfg: SuiteConfig, runs: pd.DataFrame, reader: ItemReader) -> pd
                 "column": column,
                 "n": e.items,
                 "value": _cell(e, 1),
+                "difference [95% CI]": "",
+                "verdict": "",
             }
             if variant != CLM:
                 d = difference(mine, theirs)
@@ -208,7 +210,7 @@ def fusion_markdown(frame: pd.DataFrame) -> list[str]:
         return []
     cells = frame.assign(
         cell=lambda f: f["value"].where(
-            f["variant"] == CLM, f["difference [95% CI]"].fillna("") + " " + f["verdict"].fillna("")
+            f["variant"] == CLM, f["difference [95% CI]"] + " " + f["verdict"]
         )
     )
     wide = cells.pivot(index=["variant", "seeds"], columns="column", values="cell")

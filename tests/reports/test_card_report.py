@@ -13,7 +13,7 @@ import pytest
 from configs import tracking
 from configs.layout import Layout
 from evaluation.card import items_artifact, run_card
-from reports.card import card_runs, fusion_frame, fusion_markdown, write_card
+from reports.card import card_runs, fusion_frame, fusion_markdown, roles, write_card
 from reports.intervals import ItemReader
 from reports.summary import report
 
@@ -28,12 +28,14 @@ def test_card_page_has_every_model_with_n_and_intervals(micro_cfg, carded) -> No
     md, csv, _ = write_card(micro_cfg, carded, ItemReader(carded.tracking_uri))
     text = md.read_text()
     values, diffs = text.split("Each model minus the target")
-    for model in card_runs(carded).index:
+    world = [m for m in card_runs(carded).index if m in roles(micro_cfg)]  # trained: own table
+    assert world
+    for model in world:
         assert f"| {model} " in values
     assert f"| {micro_cfg.models.target.name} " not in diffs  # no row against itself
     assert "(n=" in values and "chance" in values and "[" in values
     long = pd.read_csv(csv, keep_default_na=False)
-    assert set(long["model"]) == set(card_runs(carded).index)
+    assert set(long["model"]) == set(world)
     assert (long["n"] > 0).all() and (long["low"] <= long["value"]).all()
     assert (long["value"] <= long["high"]).all()
 
@@ -87,3 +89,6 @@ def test_fusion_verdicts_need_seeds_and_follow_the_paired_interval(micro_cfg, tm
     one = card_runs(layout).query("`tags.seed` == '42' or `tags.seed` == ''")
     single = fusion_frame(micro_cfg, one, ItemReader(layout.tracking_uri))
     assert set(single.loc[single["variant"] == "fusellm", "verdict"]) == {"unresolved"}
+    only_clm = card_runs(layout).query("`tags.variant` == 'clm'")
+    alone = fusion_frame(micro_cfg, only_clm, ItemReader(layout.tracking_uri))
+    assert "| clm " in "\n".join(fusion_markdown(alone))  # CLM alone: its accuracy, no diffs
