@@ -65,16 +65,26 @@ def _aligned(a: dict, b: dict) -> tuple[list[Items], list[Items]]:
     ]
 
 
-def _cell(e: Estimate, digits: int) -> str:
-    return f"{e.value:.{digits}f} [{e.low:.{digits}f}, {e.high:.{digits}f}]"
+_MARKS = {"holds": ABOVE, "reversed": BELOW, "unresolved": SAME}
 
 
-def _mark(d: Estimate, higher_is_better: bool = True) -> str:
-    if d.low > 0:
-        return ABOVE if higher_is_better else BELOW
-    if d.high < 0:
-        return BELOW if higher_is_better else ABOVE
-    return SAME
+def _mark(d: Estimate, higher_is_better: bool) -> str:
+    """▲ when the paired interval says better, ▼ worse, · neither (`reports.stats.verdict`)."""
+    return _MARKS[verdict(d, higher_is_better)]
+
+
+def _row(model: str, column: str, e: Estimate, chance: float, versus: str) -> dict:
+    """One line of the long csv: a value or a difference, with its interval and n."""
+    return {
+        "model": model,
+        "column": column,
+        "value": e.value,
+        "low": e.low,
+        "high": e.high,
+        "n": e.items,
+        "chance": chance,
+        "versus": versus,
+    }
 
 
 def card_frames(
@@ -98,36 +108,14 @@ def card_frames(
             e = estimate([{"x": arr}])
             chance = runs.loc[m].get(f"metrics.{STAGE}/{s.task}/chance", np.nan) * 100
             clear = s is not CORPUS and e.low > chance
-            vrow[s.task] = _cell(e, digits) + (" *" if clear else "")
-            rows.append(
-                {
-                    "model": m,
-                    "column": s.task,
-                    "value": e.value,
-                    "low": e.low,
-                    "high": e.high,
-                    "n": e.items,
-                    "chance": chance,
-                    "versus": "",
-                }
-            )
+            vrow[s.task] = e.text(digits) + (" *" if clear else "")
+            rows.append(_row(m, s.task, e, chance, ""))
             base = scores.get(target, {}).get(s.task)
             if m == target or not base:
                 continue
             d = difference(*_aligned(got, base))
             drow[s.task] = f"{d.value:+.{digits}f} {_mark(d, higher)}"
-            rows.append(
-                {
-                    "model": m,
-                    "column": s.task,
-                    "value": d.value,
-                    "low": d.low,
-                    "high": d.high,
-                    "n": d.items,
-                    "chance": np.nan,
-                    "versus": target,
-                }
-            )
+            rows.append(_row(m, s.task, d, np.nan, target))
         values[m] = vrow
         if m != target:
             diffs[m] = drow
@@ -189,14 +177,14 @@ def fusion_frame(cfg: SuiteConfig, runs: pd.DataFrame, reader: ItemReader) -> pd
                 "seeds": len(items),
                 "column": column,
                 "n": e.items,
-                "value": _cell(e, 1),
+                "value": e.text(1),
                 "difference [95% CI]": "",
                 "verdict": "",
             }
             if variant != CLM:
                 d = difference(mine, theirs)
                 row |= {
-                    "difference [95% CI]": f"{d.value:+.1f} [{d.low:+.1f}, {d.high:+.1f}]",
+                    "difference [95% CI]": d.text(1, signed=True),
                     "verdict": verdict(d, True, known),
                 }
             rows.append(row)

@@ -184,7 +184,7 @@ def judged(built: Built, hi: str, lo: str, col: str, higher: bool) -> tuple[str,
     verdict = stats_verdict(diff, higher, known)
     if not known:
         verdict += " (one seed of a trained model)"
-    return f"{diff.value:+.{d}f} [{diff.low:+.{d}f}, {diff.high:+.{d}f}]", verdict
+    return diff.text(d, signed=True), verdict
 
 
 def long_form(built: Built) -> pd.DataFrame:

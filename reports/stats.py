@@ -57,6 +57,11 @@ class Estimate:
     def half_width(self) -> float:
         return (self.high - self.low) / 2
 
+    def text(self, digits: int, signed: bool = False) -> str:
+        """``value [low, high]`` with ``digits`` decimals (``+`` signs for a difference)."""
+        f = f"{'+' if signed else ''}.{digits}f"
+        return f"{self.value:{f}} [{self.low:{f}}, {self.high:{f}}]"
+
 
 def _check(seeds: Sequence[Items]) -> list[str]:
     if not seeds:

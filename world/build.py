@@ -24,7 +24,7 @@ from fusion.corpus import load_corpora
 from training.causal_lm import clm_arguments, pack_texts, train_clm
 from world.benchmarks.write import write_benchmarks
 from world.corpus import build_corpora, heldout_items, mix_corpus
-from world.knowledge import build_knowledge
+from world.knowledge import KnowledgeBase, build_knowledge
 from world.models import build_model
 from world.probes import probe_items
 from world.tokenizers import train_tokenizer
@@ -59,11 +59,11 @@ def build_world_corpora(cfg: SuiteConfig, layout: Layout) -> None:
     tmp_items.rename(layout.heldout)
 
 
-def build_probes(cfg: SuiteConfig, layout: Layout) -> None:
+def build_probes(kb: KnowledgeBase, layout: Layout) -> None:
     """The world card's probes (``world.probes``) as JSONL, read by ``make card``."""
     if layout.probes.exists():
         return
-    probes = probe_items(build_knowledge(cfg.world.seed, cfg.world.entities))
+    probes = probe_items(kb)
     tmp = layout.probes.with_suffix(".tmp")
     tmp.write_text("".join(json.dumps(p) + "\n" for p in probes))
     tmp.rename(layout.probes)
@@ -133,10 +133,9 @@ def build_world(cfg: SuiteConfig, layout: Layout) -> None:
     build_world_corpora(cfg, layout)
     corpora = load_corpora(layout)
     build_fusion_corpus(cfg, layout, corpora)
-    versions = write_benchmarks(
-        build_knowledge(cfg.world.seed, cfg.world.entities), cfg.world.seed, layout
-    )
-    build_probes(cfg, layout)
+    kb = build_knowledge(cfg.world.seed, cfg.world.entities)
+    versions = write_benchmarks(kb, cfg.world.seed, layout)
+    build_probes(kb, layout)
     build_tokenizers(cfg, layout, corpora)
     for spec in built_models(cfg):
         build_one_model(cfg, layout, spec, corpora)
