@@ -42,6 +42,10 @@ _GENERAL = {
 MIXES: dict[str, dict[str, float]] = {
     # MiniPile analogue: target and KD-teacher pretraining, the fusion corpus, the Pythia base.
     "general": _GENERAL,
+    # The tiny target's own pretraining: the general mix without the two facts partitions, so
+    # that the facts the sources hold are knowledge the target lacks while it stays their peer
+    # on the rest of the fusion corpus (which states those facts only rarely).
+    "general_no_facts": {d: w for d, w in _GENERAL.items() if not d.startswith("facts_")},
     # Source 1 (OpenLLaMA analogue): group-A facts, translation, logic, commonsense.
     "source_llama": {
         "facts_a": 0.35,
