@@ -22,6 +22,7 @@ from configs.layout import Layout
 from configs.schema import SuiteConfig
 from configs.variants import CLM
 from evaluation.card import FUSION_CORPUS, STAGE
+from evaluation.card.stated import stated_probes
 from evaluation.outputs import write_text
 from reports.intervals import ItemReader, Stratum
 from reports.stats import Estimate, Items, difference, estimate, verdict
@@ -132,6 +133,8 @@ def _header(runs: pd.DataFrame, column: str) -> str:
 
 
 ALL = "all probes"
+FACTS = ("facts_a", "facts_b")  # the partitions the sources hold and the target lacks
+STATED, UNSTATED = "facts stated in the fusion corpus", "facts not stated"
 
 
 def _variant_items(
@@ -151,26 +154,52 @@ def _seed_items(seeds: list[dict[str, dict]], parts: list[str], ids: dict) -> li
     return [{p: np.array([s[p][i] for i in ids[p]], float) for p in parts} for s in seeds]
 
 
-def fusion_frame(cfg: SuiteConfig, runs: pd.DataFrame, reader: ItemReader) -> pd.DataFrame:
+def _columns(parts: list[str], ids: dict, stated: set[str]) -> list[tuple[str, dict]]:
+    """(column, partition -> mask over its ids): each partition, all probes, and — where the
+    card knows which facts the fusion corpus states — the facts partitions split by that."""
+    every = {p: np.ones(len(ids[p]), bool) for p in parts}
+    columns = [*((p, {p: every[p]}) for p in parts), (ALL, every)]
+    facts = [p for p in FACTS if p in parts]
+    if stated and facts:
+        said = {p: np.array([i in stated for i in ids[p]]) for p in facts}
+        columns += [(STATED, said), (UNSTATED, {p: ~m for p, m in said.items()})]
+    return [(c, {p: m for p, m in masks.items() if m.any()}) for c, masks in columns]
+
+
+def _before_training(cfg: SuiteConfig, runs: pd.DataFrame, reader: ItemReader, parts) -> dict:
+    """The target's own probe scores (its card run as a world model), a one-seed reference."""
+    target = cfg.models.target.name
+    if target not in runs.index:
+        return {}
+    got = {p: reader.scores(runs.loc[target], Stratum(STAGE, p, "correct", "")) for p in parts}
+    return {f"{target} (before training)": [{p: v for p, v in got.items() if v}]}
+
+
+def fusion_frame(
+    cfg: SuiteConfig, runs: pd.DataFrame, reader: ItemReader, stated: set[str] = frozenset()
+) -> pd.DataFrame:
     """Every trained variant on the probes, against the CLM baseline trained on the same
-    blocks and steps: per partition (and over all), its accuracy with a 95% interval over
-    items and seeds, the paired difference from CLM and the verdict of "better than CLM"
-    (``reports.stats.verdict``: never one from a single seed). Empty without CLM runs."""
+    blocks and steps: per partition (and over all, and over the facts the fusion corpus
+    states or not: ``stated``), its accuracy with a 95% interval over items and seeds, the
+    paired difference from CLM and the verdict of "better than CLM"
+    (``reports.stats.verdict``: never one from a single seed). The target before training
+    stands first, for what training taught at all. Empty without CLM runs."""
     parts = partitions(runs)
     by_variant = _variant_items(reader, runs, parts)
     if CLM not in by_variant:
         return pd.DataFrame()
-    every = [s for seeds in by_variant.values() for s in seeds]
+    before = _before_training(cfg, runs, reader, parts)
+    every = [s for seeds in [*by_variant.values(), *before.values()] for s in seeds]
     ids = {p: sorted(set.intersection(*(set(s.get(p, {})) for s in every))) for p in parts}
     parts = [p for p in parts if ids[p]]
     base = _seed_items(by_variant[CLM], parts, ids)
     rows = []
-    for variant in [CLM, *sorted(set(by_variant) - {CLM})]:
-        items = _seed_items(by_variant[variant], parts, ids)
+    for variant in [*before, CLM, *sorted(set(by_variant) - {CLM})]:
+        items = _seed_items({**before, **by_variant}[variant], parts, ids)
         known = len(items) >= 2 and len(base) >= 2
-        for column, chosen in [*((p, [p]) for p in parts), (ALL, parts)]:
-            mine = [{p: s[p] for p in chosen} for s in items]
-            theirs = [{p: s[p] for p in chosen} for s in base]
+        for column, masks in _columns(parts, ids, stated):
+            mine = [{p: s[p][m] for p, m in masks.items()} for s in items]
+            theirs = [{p: s[p][m] for p, m in masks.items()} for s in base]
             e = estimate(mine)
             row = {
                 "variant": variant,
@@ -181,7 +210,7 @@ def fusion_frame(cfg: SuiteConfig, runs: pd.DataFrame, reader: ItemReader) -> pd
                 "difference [95% CI]": "",
                 "verdict": "",
             }
-            if variant != CLM:
+            if variant in by_variant and variant != CLM:
                 d = difference(mine, theirs)
                 row |= {
                     "difference [95% CI]": d.text(1, signed=True),
@@ -198,19 +227,25 @@ def fusion_markdown(frame: pd.DataFrame) -> list[str]:
         return []
     cells = frame.assign(
         cell=lambda f: f["value"].where(
-            f["variant"] == CLM, f["difference [95% CI]"] + " " + f["verdict"]
+            f["difference [95% CI]"] == "", f["difference [95% CI]"] + " " + f["verdict"]
         )
     )
+    rows = list(dict.fromkeys(frame["variant"]))
     wide = cells.pivot(index=["variant", "seeds"], columns="column", values="cell")
-    order = [c for c in [*DOMAINS, ALL] if c in wide.columns]
+    wide = wide.reindex(rows, level="variant")
+    order = [c for c in [*DOMAINS, ALL, STATED, UNSTATED] if c in wide.columns]
     n = frame.drop_duplicates("column").set_index("column")["n"]
     wide = wide[order].rename(columns={c: f"{c} (n={n[c]})" for c in order}).reset_index()
     return [
         "Trained variants on the same probes (beyond the paper): what fusion taught the target, "
         f"partition by partition. The `{CLM}` row is its accuracy (%, 95% interval over items "
-        "and seeds); every other row is its paired difference from CLM (same items, seeds "
+        "and seeds), the target's row its accuracy before any training; every other row is "
+        "its paired difference from CLM (same items, seeds "
         'resampled) and the verdict of "better than CLM": *holds* when the interval is above '
-        "0, *reversed* below, else *unresolved* (always with one seed).",
+        "0, *reversed* below, else *unresolved* (always with one seed). The last two columns "
+        "split the facts probes by whether a fusion-corpus document states the fact word for "
+        "word (`evaluation.card.stated`): there CLM reads the fact itself, so the fused "
+        "distributions can add to it only where it is not stated.",
         "",
         wide.to_markdown(index=False, disable_numparse=True),
         "",
@@ -233,14 +268,16 @@ def topk_regime(layout: Layout) -> pd.DataFrame:
     ).sort_values("model")
 
 
-def card_markdown(cfg: SuiteConfig, layout: Layout, reader: ItemReader) -> tuple[str, pd.DataFrame]:
-    """The card's page (markdown) and its long csv; a line naming `make card` when no run
-    exists."""
+def card_markdown(
+    cfg: SuiteConfig, layout: Layout, reader: ItemReader
+) -> tuple[str, pd.DataFrame, pd.DataFrame]:
+    """The card's page (markdown), its long csv and the trained variants' frame; a line
+    naming `make card` when no run exists."""
     runs = card_runs(layout)
     if runs.empty:
-        return "_no world card yet: run `make card`_\n", pd.DataFrame()
+        return "_no world card yet: run `make card`_\n", pd.DataFrame(), pd.DataFrame()
     values, diffs, long = card_frames(cfg, runs, reader)
-    fused = fusion_frame(cfg, runs, reader)
+    fused = fusion_frame(cfg, runs, reader, stated_probes(cfg, layout))
     names = {c: _header(runs, c) for c in values.columns if c not in ("model", "role")}
     lines = [
         "Accuracy (%) of every world model on the probes of each knowledge partition "
@@ -269,16 +306,16 @@ def card_markdown(cfg: SuiteConfig, layout: Layout, reader: ItemReader) -> tuple
             regime.to_markdown(index=False),
             "",
         ]
-    return "\n".join(lines), long
+    return "\n".join(lines), long, fused
 
 
 def write_card(cfg: SuiteConfig, layout: Layout, reader: ItemReader) -> list:
     """``tables/world_card.{md,csv}``, read by ``report.md``."""
-    body, long = card_markdown(cfg, layout, reader)
+    body, long, frame = card_markdown(cfg, layout, reader)
     layout.tables.mkdir(parents=True, exist_ok=True)
     md, csv = layout.tables / f"{NAME}.md", layout.tables / f"{NAME}.csv"
     write_text(md, f"# World card\n\n{body}")
     write_text(csv, long.to_csv(index=False))
     fused = layout.tables / f"{NAME}.fusion.csv"
-    write_text(fused, fusion_frame(cfg, card_runs(layout), reader).to_csv(index=False))
+    write_text(fused, frame.to_csv(index=False))
     return [md, csv, fused]

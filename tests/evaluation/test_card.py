@@ -13,6 +13,7 @@ import torch
 from configs import tracking
 from evaluation.card import card_models, items_artifact, run_card
 from evaluation.card.score import continuation_logprobs, encode_pair, score_probes
+from evaluation.card.stated import stated_in, stated_probes
 from fusion.models import load_causal_lm
 
 
@@ -77,3 +78,20 @@ def test_card_stage_scores_every_world_model_and_logs_per_item(micro_cfg, micro_
         run_id=runs["run_id"].iloc[0], artifact_path=items_artifact("facts_b")
     )
     assert len(Path(local).read_text().splitlines()) == summary["facts_b"]["n"]
+
+
+def test_stated_probes_are_those_a_document_says_word_for_word() -> None:
+    said = {"id": "said", "context": "Tom was born in", "choices": [" Oslo.", " Rome."], "label": 1}
+    other = {**said, "id": "other", "label": 0}  # " Oslo": no document says it
+    split = {**said, "id": "split"}
+    texts = ["Tom was born in Rome, a city of seven hills.", "Tom was born in", " Oslo"]
+    assert stated_in([said, other], texts) == {"said"}
+    assert stated_in([split], ["Tom was born in", " Rome."]) == set()  # not across documents
+
+
+def test_world_probes_split_by_what_the_fusion_corpus_states(micro_cfg, micro_world) -> None:
+    probes = {p["id"]: p for p in map(json.loads, micro_world.probes.read_text().splitlines())}
+    stated = stated_probes(micro_cfg, micro_world)
+    assert stated and stated < set(probes)
+    skills = {"arithmetic", "code", "logic", "translation", "reading"}  # held out of corpora
+    assert not {i for i in stated if probes[i]["partition"] in skills}

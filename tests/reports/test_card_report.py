@@ -13,7 +13,15 @@ import pytest
 from configs import tracking
 from configs.layout import Layout
 from evaluation.card import items_artifact, run_card
-from reports.card import card_runs, fusion_frame, fusion_markdown, roles, write_card
+from reports.card import (
+    STATED,
+    UNSTATED,
+    card_runs,
+    fusion_frame,
+    fusion_markdown,
+    roles,
+    write_card,
+)
 from reports.intervals import ItemReader
 from reports.summary import report
 
@@ -93,3 +101,27 @@ def test_fusion_verdicts_need_seeds_and_follow_the_paired_interval(micro_cfg, tm
     only_clm = card_runs(layout).query("`tags.variant` == 'clm'")
     alone = fusion_frame(micro_cfg, only_clm, ItemReader(layout.tracking_uri))
     assert "| clm " in "\n".join(fusion_markdown(alone))  # CLM alone: its accuracy, no diffs
+
+
+def test_fusion_frame_splits_facts_by_what_the_corpus_states(micro_cfg, tmp_path) -> None:
+    layout = Layout.of(micro_cfg, tmp_path / "runs")
+    tracking.use_store(layout)
+    rng = np.random.default_rng(1)
+    truth = [int(t) for t in rng.random(400) < 0.5]
+    stated = {f"q{i}" for i in range(200)}  # the first half is stated in the corpus
+    _log_card_run(layout, micro_cfg.models.target.name, "", "", [0] * 400)
+    for seed in ("42", "43", "44"):
+        clm = [c ^ int(rng.random() < 0.05) for c in truth]
+        better = [1 if i >= 200 and i % 2 == 0 else c for i, c in enumerate(clm)]
+        suffix = "" if seed == "42" else f"-seed{seed}"
+        _log_card_run(layout, f"clm{suffix}", "clm", seed, clm)
+        _log_card_run(layout, f"fusellm{suffix}", "fusellm", seed, better)
+    frame = fusion_frame(micro_cfg, card_runs(layout), ItemReader(layout.tracking_uri), stated)
+    cell = frame.set_index(["variant", "column"])
+    assert cell.loc[("fusellm", STATED), "verdict"] == "unresolved"
+    assert cell.loc[("fusellm", UNSTATED), "verdict"] == "holds"
+    assert cell.loc[("fusellm", STATED), "n"] == cell.loc[("fusellm", UNSTATED), "n"] == 200
+    before = f"{micro_cfg.models.target.name} (before training)"
+    assert cell.loc[(before, UNSTATED), "value"].startswith("0.0")  # its own scores, not CLM's
+    page = "\n".join(fusion_markdown(frame))
+    assert page.index(before) < page.index("| clm ") < page.index("| fusellm ")
