@@ -85,6 +85,7 @@ SKIPPED_FILES = {
     "mlflow.db": "run ids and timestamps; its metrics are compared run by run instead",
     "mlartifacts/*": "stored under random run ids; copies of files compared where written",
     "*/eval/*/*/cache/*": "lm-eval's request cache (sqlite pages, insertion order)",
+    "cache/programs/*": "MultiPL-E's verdict cache; the verdicts are compared in the samples",
     "*/report.md": "holds the wall time per stage",
     "*/training_args.bin": "a pickle of TrainingArguments: holds the run's logging dir name",
 }
@@ -103,6 +104,7 @@ VOLATILE_KEYS = {
     "duration",
     "git_hash",  # lm-eval records the suite's commit
     "stderr_tail",  # a MultiPL-E sample's stderr names its random sandbox dir
+    "cached",  # whether a MultiPL-E verdict was reused: depends on what ran before a kill
 }
 # MLflow metrics that are throughput or wall time.
 VOLATILE_METRICS = ("_per_second", "tokens_per_s", "runtime", "seconds")

@@ -153,6 +153,12 @@ class Layout:
         return self.runs / "cache" / "realdata"
 
     @property
+    def program_verdicts(self) -> Path:
+        """MultiPL-E's sandbox verdicts per distinct program, shared by every model and config
+        (``evaluation.code.verdicts``)."""
+        return self.runs / "cache" / "programs"
+
+    @property
     def tracking_uri(self) -> str:
         """MLflow store: the config's, ``MLFLOW_TRACKING_URI``, else sqlite under RUNS."""
         uri = self.cfg.reporting.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")

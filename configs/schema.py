@@ -8,7 +8,7 @@ compute is spent. Ranges are declared on the fields, cross-field rules are valid
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -247,15 +247,21 @@ class PaperSettings(Section):
     shots: dict[str, int] = Field(default_factory=lambda: {"bbh": 3, "commonsense": 0})
 
 
+EvalSuite = Literal["bbh", "commonsense", "generation", "multiple", "perplexity"]
+
+
 class EvaluationSection(Section):
     """Which benchmark suites run, through which harness."""
 
-    suites: list[Literal["bbh", "commonsense", "generation", "multiple", "perplexity"]] = Field(
+    suites: list[EvalSuite] = Field(
         default_factory=lambda: ["bbh", "commonsense", "generation", "multiple", "perplexity"]
     )
     backend: Literal["lm_eval", "opencompass"] = "lm_eval"
     batch_size: int = Field(default=8, ge=1)
     limit: int | None = Field(default=None, ge=1, description="items per task; None = all")
+    # One suite's cap over ``limit`` (null = all its items): cheap loglikelihood suites can
+    # take their whole sets while chain of thought and code stay capped.
+    limits: dict[EvalSuite, Annotated[int, Field(ge=1)] | None] = Field(default_factory=dict)
     # MultiPL-E (suite "multiple"), as bigcode-evaluation-harness runs it; limit caps problems
     multiple_languages: list[MultipleLanguage] = Field(
         default_factory=lambda: list(MULTIPLE_LANGUAGES), min_length=1
@@ -269,6 +275,10 @@ class EvaluationSection(Section):
     # tiny world's or the hub's; only the suites those packages cover, and perplexity (held-out
     # corpus text, no items).
     items: Literal["tiny", "real"] = "tiny"
+
+    def limit_for(self, suite: str) -> int | None:
+        """Items per task (per language, documents per domain) of ``suite``; None = all."""
+        return self.limits.get(suite, self.limit)  # a null entry means all: kept as None
 
     @model_validator(mode="after")
     def _real_items_exist(self) -> EvaluationSection:

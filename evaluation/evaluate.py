@@ -123,12 +123,13 @@ def log_results(suite: str, results: dict, out: Path) -> None:
 
 
 def run_perplexity(cfg: SuiteConfig, layout: Layout, model_path: str, out: Path) -> dict:
-    """Perplexity per domain on held-out text (`evaluation.heldout`; capped by
-    evaluation.limit). Windows span the model's whole context, as the Pythia experiment
-    scores its domains."""
+    """Perplexity per domain on held-out text (`evaluation.heldout`; documents capped by
+    ``evaluation.limit_for("perplexity")``). Windows span the model's whole context, as the
+    Pythia experiment scores its domains."""
     texts = heldout_texts(cfg, layout)
     tokenizer, model = load_causal_lm(model_path)
-    block, limit = context_length(model_path) or cfg.fusion.block_size, cfg.evaluation.limit
+    block = context_length(model_path) or cfg.fusion.block_size
+    limit = cfg.evaluation.limit_for("perplexity")
     docs = {
         domain: ppl.score_documents(model, tokenizer, found[:limit], block)
         for domain, found in texts.items()
@@ -172,7 +173,7 @@ def run_harness(
             datasets = tiny_datasets(include, tasks, out / "opencompass_data")
         else:
             datasets = paper_datasets(tasks)
-        size, limit, groups = ev.batch_size, ev.limit, paper_groups(cfg, suite, tasks)
+        size, limit, groups = ev.batch_size, ev.limit_for(suite), paper_groups(cfg, suite, tasks)
         results = run_opencompass(
             path,
             datasets,
@@ -187,7 +188,8 @@ def run_harness(
     skipped = [] if cfg.is_tiny else opencompass_only(suite)
     if skipped:
         print(f"{suite}: {', '.join(skipped)} need the OpenCompass backend: skipped")
-    results = run_lm_eval(path, tasks, include, out, ev.batch_size, ev.limit, device, dtype)
+    limit = ev.limit_for(suite)
+    results = run_lm_eval(path, tasks, include, out, ev.batch_size, limit, device, dtype)
     return "lm_eval", lm_eval.__version__, results
 
 

@@ -39,6 +39,7 @@ def used_settings(
         "dtype": dtype,
         "batch_size": cfg.evaluation.batch_size,
         "limit": cfg.evaluation.limit,
+        **({"limits": dict(cfg.evaluation.limits)} if cfg.evaluation.limits else {}),
         "shots": {suite: sorted(n) for suite, n in shots.items()},
     }
 
@@ -56,6 +57,9 @@ def departures(pinned: PaperSettings, used: dict[str, Any]) -> list[str]:
             found.append(f"{key} {used[key]} (pinned: {want})")
     if pinned.full_test_sets and used.get("limit") is not None:
         found.append(f"evaluation.limit {used['limit']} (paper: full test sets)")
+    if pinned.full_test_sets:
+        capped = {s: n for s, n in used.get("limits", {}).items() if n is not None}
+        found += [f"evaluation.limits.{s} {n} (paper: full test sets)" for s, n in capped.items()]
     for suite, want in pinned.shots.items():
         got = used.get("shots", {}).get(suite)
         if got and got != [want]:

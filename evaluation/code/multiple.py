@@ -41,7 +41,8 @@ from configs.errors import SuiteError
 from evaluation.code.languages import LANGUAGES, get_language, missing_toolchain
 from evaluation.code.passk import mean_pass_at_k
 from evaluation.code.problems import CodeProblem
-from evaluation.code.sandbox import ISOLATION, run_program
+from evaluation.code.sandbox import ISOLATION
+from evaluation.code.verdicts import run_once
 from evaluation.outputs import write_text
 from fusion.models import check_model, context_length, load_causal_lm
 
@@ -128,20 +129,24 @@ def generate(
     return results
 
 
-def execute(problem: CodeProblem, sample: int, completion: str, truncated: bool) -> dict:
-    """Run one completion as bigcode does (stripped prompt + completion + tests)."""
+def execute(
+    problem: CodeProblem, sample: int, completion: str, truncated: bool, cache: Path | None = None
+) -> dict:
+    """Run one completion as bigcode does (stripped prompt + completion + tests); a program
+    another model already wrote takes its verdict from ``cache`` (`evaluation.code.verdicts`)."""
     fed = replace(problem, prompt=problem.prompt.strip())
-    result = run_program(problem.language, fed.program(completion), timeout_s=RUN_TIMEOUT_S)
+    result = run_once(problem.language, fed.program(completion), RUN_TIMEOUT_S, cache)
     return {
         "problem": problem.name,
         "sample": sample,
         "completion": completion,
-        "status": result.status,
-        "exit_code": result.exit_code,
-        "stderr_tail": result.stderr_tail[-STDERR_CHARS:],
-        "seconds": round(result.seconds, 3),
+        "status": result["status"],
+        "exit_code": result["exit_code"],
+        "stderr_tail": result["stderr_tail"][-STDERR_CHARS:],
+        "seconds": round(result["seconds"], 3),
+        "cached": result["cached"],
         "prompt_truncated": truncated,
-        "isolation": asdict(result.isolation),
+        "isolation": result["isolation"],
     }
 
 
@@ -203,6 +208,7 @@ def _run_language(
     room: int | None,
     pool: ThreadPoolExecutor,
     run: str,
+    cache: Path | None,
 ) -> list[dict]:
     """Generate and execute every sample of one language; rows in problem, sample order."""
     set_seed(SEED)
@@ -214,7 +220,7 @@ def _run_language(
             stops = tuple(dict.fromkeys(stop for p, _ in batch for stop in p.stop_sequences))
             done = generate(*loaded, prompts, stops, s, room)
             for (problem, i), (completion, cut) in zip(batch, done, strict=True):
-                futures.append(pool.submit(execute, problem, i, completion, cut))
+                futures.append(pool.submit(execute, problem, i, completion, cut, cache))
                 futures[-1].add_done_callback(lambda _: bar.update())
         return [f.result() | {"run": run} for f in futures]
 
@@ -240,8 +246,10 @@ def run_multiple(
     device: str = "cpu",
     dtype: str = "float32",
     limit: int | None = None,
+    cache: Path | None = None,
 ) -> dict:
-    """Generate, execute and score every language of ``problems``; return results.json."""
+    """Generate, execute and score every language of ``problems``; return results.json.
+    ``cache``: a directory of sandbox verdicts shared with other models' runs."""
     if samples > 1 and temperature <= 0:
         raise SuiteError("MultiPL-E with more than one sample needs a temperature > 0")
     s = Settings(samples, temperature, max_new_tokens, batch_size, dtype)
@@ -262,7 +270,7 @@ def run_multiple(
                 if loaded is None:
                     loaded = _load(model_path, device, dtype)
                     room = _room(model_path, max_new_tokens)
-                rows = _run_language(lang, items, loaded, s, room, pool, run)
+                rows = _run_language(lang, items, loaded, s, room, pool, run, cache)
                 write_text(path, "".join(json.dumps(r) + "\n" for r in rows))
             results[lang] = _language_result(rows, samples)
     summary = {

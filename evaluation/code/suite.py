@@ -81,7 +81,8 @@ def run_suite(
         batch_size=ev.batch_size,
         device=device,
         dtype=dtype,
-        limit=ev.limit,
+        limit=ev.limit_for("multiple"),
+        cache=layout.program_verdicts,
     )
     mlflow.set_tags(versions)
     log_multiple(results, out)

@@ -110,7 +110,7 @@ def generate_real_tasks(cfg: SuiteConfig, layout: Layout) -> Path:
     """
     data = real_cache.load(layout.realdata)
     final = real_tasks_dir(layout).resolve()
-    size = cfg.evaluation.limit or REAL_SIZE
+    size = cfg.evaluation.limit_for("bbh") or REAL_SIZE
     manifest = {"version": REAL_TASKS_VERSION, "size": size, "root": str(final)}
     manifest["data"] = data["files"]
     marker = final / "manifest.json"

@@ -17,7 +17,7 @@ from configs.layout import Layout
 from configs.loader import load_config
 from configs.schema import MULTIPLE_LANGUAGES
 from configs.tracking import metric_key
-from evaluation.code import multiple, sandbox
+from evaluation.code import multiple, sandbox, verdicts
 from evaluation.code.bigcode import INSTALL, bigcode_problems
 from evaluation.code.languages import LANGUAGES
 from evaluation.code.multiple import first_stop, run_multiple, score
@@ -184,7 +184,7 @@ def test_missing_toolchain_is_reported_not_scored(
     monkeypatch.setattr(
         multiple, "missing_toolchain", lambda lang: "ghostc" if lang == "go" else None
     )
-    real_run = multiple.run_program
+    real_run = verdicts.run_program
 
     def ruby_unreachable(lang, source, **kwargs):  # the sandbox's own verdict, mid-run
         if lang == "rb":
@@ -192,7 +192,7 @@ def test_missing_toolchain_is_reported_not_scored(
             return ExecResult("no_toolchain", None, "", "missing toolchain: ruby", 0.0, held)
         return real_run(lang, source, **kwargs)
 
-    monkeypatch.setattr(multiple, "run_program", ruby_unreachable)
+    monkeypatch.setattr(verdicts, "run_program", ruby_unreachable)
     results = run_multiple(target, problems, tmp_path, max_new_tokens=16, limit=1)
     go, rb = results["results"]["go"], results["results"]["rb"]
     assert go["missing"] == "ghostc" and "no ghostc toolchain" in go["reason"]

@@ -68,3 +68,16 @@ def test_the_paper_config_plans_the_papers_harnesses_and_lm_eval_generation_is_f
     assert planned_departures(load_config(PAPER)) == []
     lm_eval = load_config(PAPER, ["evaluation.backend=lm_eval"])
     assert planned_departures(lm_eval) == ["generation harness lm_eval (paper: opencompass)"]
+
+
+def test_a_suite_cap_overrides_the_limit_and_counts_as_a_departure() -> None:
+    cfg = load_config(PAPER, ["evaluation.limits={commonsense: null, bbh: 5}"])
+    ev = cfg.evaluation
+    assert (ev.limit_for("commonsense"), ev.limit_for("bbh"), ev.limit_for("multiple")) == (
+        None,
+        5,
+        None,
+    )
+    found = departures(ev.paper_settings, _used(cfg))
+    assert "evaluation.limits.bbh 5 (paper: full test sets)" in found
+    assert not any("commonsense" in d for d in found)  # uncapped: its full set
