@@ -128,13 +128,16 @@ def stages(cfg: SuiteConfig, layout: Layout, config_path: str) -> list[Stage]:
                 "probe accuracy per knowledge partition; fusion-corpus bits/byte",
             )
         )
+    ev = cfg.evaluation
+    caps = {s: ev.limit_for(s) for s in ev.suites}
+    items = ", ".join(f"{s} {'all' if n is None else n}" for s, n in caps.items())
     out.append(
         Stage(
             "eval",
             "make eval",
             "trained models",
             str(layout.root / "eval"),
-            f"suites {', '.join(cfg.evaluation.suites)} via {cfg.evaluation.backend}",
+            f"suites {', '.join(ev.suites)} via {ev.backend}; items per task: {items}",
         )
     )
     out.append(Stage("tables", "make tables", layout.tracking_uri, str(layout.tables)))

@@ -193,6 +193,14 @@ def test_plan_prints_paper_models_and_hyperparameters(name: str) -> None:
         "b=(0.9, 0.95)",
     ]:
         assert text in proc.stdout
+    if name == "fusellm_7b":
+        assert "items per task: bbh all, commonsense all" in proc.stdout  # full test sets
+
+
+def test_plan_prints_each_suites_item_cap() -> None:
+    proc = _plan("--config", "configs/tiny.yaml")
+    assert proc.returncode == 0, proc.stderr
+    assert "items per task: bbh 4, commonsense all, generation 4" in proc.stdout
 
 
 def test_override_reaches_into_lists() -> None:
