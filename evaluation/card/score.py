@@ -12,6 +12,8 @@ batches of similar length, so a card of ~1,500 items costs seconds on a tiny mod
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
@@ -32,13 +34,24 @@ def encode_pair(
     return ([start, *whole])[-max_len:], n_cont
 
 
+def _keeps_logits(model: PreTrainedModel) -> bool:
+    """Whether the model's forward takes ``logits_to_keep`` (Llama, GPT-NeoX; not MPT)."""
+    return "logits_to_keep" in inspect.signature(model.forward).parameters
+
+
 @torch.inference_mode()
 def continuation_logprobs(
     model: PreTrainedModel, sequences: list[tuple[list[int], int]], pad_id: int, batch_size: int
 ) -> list[float]:
-    """Summed log-probability of each sequence's last ``n`` tokens, in input order."""
+    """Summed log-probability of each sequence's last ``n`` tokens, in input order.
+
+    Only the positions that predict a continuation token get logits where the model allows it
+    (``logits_to_keep``, the union over the batch): the vocabulary projection and softmax at
+    every context position were most of the card's cost.
+    """
     order = sorted(range(len(sequences)), key=lambda i: len(sequences[i][0]))
     out = [0.0] * len(sequences)
+    select = _keeps_logits(model)
     for begin in range(0, len(order), batch_size):
         chunk = order[begin : begin + batch_size]
         width = max(len(sequences[i][0]) for i in chunk)
@@ -48,12 +61,18 @@ def continuation_logprobs(
             seq = sequences[i][0]
             ids[row, : len(seq)] = torch.tensor(seq)
             mask[row, : len(seq)] = 1
-        logprobs = torch.log_softmax(model(input_ids=ids, attention_mask=mask).logits.float(), -1)
+        spans = {
+            i: range(len(sequences[i][0]) - sequences[i][1] - 1, len(sequences[i][0]) - 1)
+            for i in chunk
+        }
+        keep = torch.tensor(sorted({p for span in spans.values() for p in span}))
+        extra = {"logits_to_keep": keep} if select else {}
+        logits = model(input_ids=ids, attention_mask=mask, **extra).logits.float()
+        logprobs = torch.log_softmax(logits, -1)
         for row, i in enumerate(chunk):
-            seq, n = sequences[i]
-            targets = ids[row, len(seq) - n : len(seq)]
-            rows = logprobs[row, len(seq) - n - 1 : len(seq) - 1]
-            out[i] = float(rows.gather(1, targets[:, None]).sum())
+            at = torch.tensor(spans[i])
+            rows = logprobs[row, torch.searchsorted(keep, at) if select else at]
+            out[i] = float(rows.gather(1, ids[row, at + 1, None]).sum())
     return out
 
 

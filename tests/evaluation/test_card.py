@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from configs import tracking
-from evaluation.card import card_models, items_artifact, run_card
+from evaluation.card import card_models, items_artifact, run_card, score
 from evaluation.card.score import continuation_logprobs, encode_pair, score_probes
 from evaluation.card.stated import stated_in, stated_probes
 from fusion.models import load_causal_lm
@@ -22,8 +22,14 @@ def target(micro_cfg, micro_world):
     return load_causal_lm(micro_world.model(micro_cfg.models.target))
 
 
-def test_batched_logprobs_equal_unbatched(target) -> None:
-    tok, model = target
+@pytest.mark.parametrize("architecture", ["llama", "mpt", "gpt_neox"])
+def test_batched_logprobs_equal_unbatched(architecture: str, micro_cfg, micro_world) -> None:
+    """Batched, with logits kept only where a continuation is predicted (or all of them for
+    a model without ``logits_to_keep``: MPT), equals each sequence's own full forward."""
+    specs = [*micro_cfg.models.all(), micro_cfg.pythia.base]
+    spec = next(s for s in specs if s.build.architecture == architecture)
+    tok, model = load_causal_lm(micro_world.model(spec))
+    assert score._keeps_logits(model) == (architecture != "mpt")
     pairs = [("The cat sat on the", " mat."), ("A", " much longer continuation here"), ("x", " y")]
     seqs = [encode_pair(tok, c, x, 64) for c, x in pairs]
     batched = continuation_logprobs(model, seqs, tok.pad_token_id or 0, batch_size=3)
