@@ -41,17 +41,22 @@ def _keeps_logits(model: PreTrainedModel) -> bool:
 
 @torch.inference_mode()
 def continuation_logprobs(
-    model: PreTrainedModel, sequences: list[tuple[list[int], int]], pad_id: int, batch_size: int
+    model: PreTrainedModel,
+    sequences: list[tuple[list[int], int]],
+    pad_id: int,
+    batch_size: int,
+    all_logits: bool = False,
 ) -> list[float]:
     """Summed log-probability of each sequence's last ``n`` tokens, in input order.
 
     Only the positions that predict a continuation token get logits where the model allows it
     (``logits_to_keep``, the union over the batch): the vocabulary projection and softmax at
-    every context position were most of the card's cost.
+    every context position were most of the card's cost. ``all_logits`` computes them all
+    (the way before, which ``make bench`` times against this one).
     """
     order = sorted(range(len(sequences)), key=lambda i: len(sequences[i][0]))
     out = [0.0] * len(sequences)
-    select = _keeps_logits(model)
+    select = not all_logits and _keeps_logits(model)
     for begin in range(0, len(order), batch_size):
         chunk = order[begin : begin + batch_size]
         width = max(len(sequences[i][0]) for i in chunk)
