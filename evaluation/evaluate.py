@@ -168,12 +168,13 @@ def run_harness(
     """(harness, its version, results) of one suite: OpenCompass for the generation suite under
     backend ``opencompass``, lm-eval for everything else."""
     ev = cfg.evaluation
+    limit = ev.limit_for(suite)
     if uses_opencompass(cfg, suite):
         if cfg.is_tiny:
             datasets = tiny_datasets(include, tasks, out / "opencompass_data")
         else:
             datasets = paper_datasets(tasks)
-        size, limit, groups = ev.batch_size, ev.limit_for(suite), paper_groups(cfg, suite, tasks)
+        size, groups = ev.batch_size, paper_groups(cfg, suite, tasks)
         results = run_opencompass(
             path,
             datasets,
@@ -188,7 +189,6 @@ def run_harness(
     skipped = [] if cfg.is_tiny else opencompass_only(suite)
     if skipped:
         print(f"{suite}: {', '.join(skipped)} need the OpenCompass backend: skipped")
-    limit = ev.limit_for(suite)
     results = run_lm_eval(path, tasks, include, out, ev.batch_size, limit, device, dtype)
     return "lm_eval", lm_eval.__version__, results
 

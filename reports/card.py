@@ -14,6 +14,8 @@ top-k regime the reference's approximation assumes (``represent/topk_mass`` and
 
 from __future__ import annotations
 
+from collections.abc import Set
+
 import numpy as np
 import pandas as pd
 
@@ -176,7 +178,7 @@ def _before_training(cfg: SuiteConfig, runs: pd.DataFrame, reader: ItemReader, p
 
 
 def fusion_frame(
-    cfg: SuiteConfig, runs: pd.DataFrame, reader: ItemReader, stated: set[str] = frozenset()
+    cfg: SuiteConfig, runs: pd.DataFrame, reader: ItemReader, stated: Set[str] = frozenset()
 ) -> pd.DataFrame:
     """Every trained variant on the probes, against the CLM baseline trained on the same
     blocks and steps: per partition (and over all, and over the facts the fusion corpus
