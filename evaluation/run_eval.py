@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import torch
 
 from configs import cli
+from configs.workers import FROM_STDIN, serve
 from evaluation.evaluate import evaluate, evaluate_all, resolve_model
-from evaluation.workers import DONE
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -21,7 +19,7 @@ def main() -> None:
     which.add_argument("--model", help="config model name, trained variant or dir")
     which.add_argument("--all", action="store_true", help="every model and trained variant")
     which.add_argument(
-        "--models-from-stdin",
+        FROM_STDIN,
         action="store_true",
         help="evaluate each model named on a line of stdin, in turn (make eval's workers)",
     )
@@ -34,11 +32,12 @@ def main() -> None:
     if args.all:
         print(f"evaluated: {', '.join(evaluate_all(cfg, layout, device))}")
         return
-    if args.models_from_stdin:
-        for line in sys.stdin:
-            name = line.strip()
-            evaluate(cfg, layout, name, _split(args.suites), _split(args.tasks), device)
-            print(f"{DONE}{name}", flush=True)
+    if args.from_stdin:
+        serve(
+            lambda name: evaluate(
+                cfg, layout, name, _split(args.suites), _split(args.tasks), device
+            )
+        )
         return
     outcomes = evaluate(cfg, layout, args.model, _split(args.suites), _split(args.tasks), device)
     out = layout.evaluation(resolve_model(cfg, layout, args.model)[0])

@@ -20,6 +20,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from configs import tracking
 from configs.layout import Layout, atomic_dir
 from configs.schema import ModelSpec, SuiteConfig
+from configs.stages import STAGES
+from configs.workers import run_stage_in_workers
 from fusion.corpus import load_corpora
 from training.causal_lm import clm_arguments, pack_texts, train_clm
 from world.benchmarks.write import write_benchmarks
@@ -137,6 +139,18 @@ def build_world(cfg: SuiteConfig, layout: Layout) -> None:
     versions = write_benchmarks(kb, cfg.world.seed, layout)
     build_probes(kb, layout)
     build_tokenizers(cfg, layout, corpora)
-    for spec in built_models(cfg):
-        build_one_model(cfg, layout, spec, corpora)
+    specs = built_models(cfg)
+    todo = [m.name for m in specs if not m.build.init_from and not Path(layout.model(m)).exists()]
+    if cfg.workers > 1 and len(todo) > 1:  # those continued from another come after it
+        tracking.experiment_id(layout)
+        run_stage_in_workers(cfg, layout, STAGES["world"].module, todo, verb="pretraining")
+    build_models(cfg, layout, [m.name for m in specs])
     write_manifest(layout, versions)
+
+
+def build_models(cfg: SuiteConfig, layout: Layout, names: list[str]) -> None:
+    """Pretrain the named models of :func:`built_models` (in its order), skipping built ones."""
+    corpora = load_corpora(layout)
+    for spec in built_models(cfg):
+        if spec.name in names:
+            build_one_model(cfg, layout, spec, corpora)

@@ -29,7 +29,9 @@ from configs import tracking
 from configs.errors import SuiteError
 from configs.layout import Layout, atomic_dir
 from configs.schema import SuiteConfig
+from configs.stages import STAGES
 from configs.variants import lineage, replica, train_runs
+from configs.workers import run_stage_in_workers
 from evaluation.card.score import score_probes
 from evaluation.outputs import write_text
 from evaluation.perplexity import docs_artifact, documents_jsonl, pool, score_documents
@@ -138,9 +140,17 @@ def run_card(cfg: SuiteConfig, layout: Layout) -> dict[str, Path]:
     if not cfg.is_tiny:
         print(f"config '{cfg.name}' has no tiny world: no world card to measure")
         return {}
+    models = card_models(cfg, layout)
+    todo = [n for n in models if not (layout.root / STAGE / n / "summary.json").is_file()]
+    if cfg.workers > 1 and len(todo) > 1:
+        tracking.experiment_id(layout)  # the store exists before the workers log to it
+        run_stage_in_workers(cfg, layout, STAGES[STAGE].module, todo, verb="card")
+    return card_of(cfg, layout, list(models))
+
+
+def card_of(cfg: SuiteConfig, layout: Layout, names: list[str]) -> dict[str, Path]:
+    """The card of each named model of :func:`card_models`, in this process."""
+    models = card_models(cfg, layout)
     probes, texts = load_probes(layout), corpus_texts(cfg, layout)
     tracking.use_store(layout)
-    return {
-        name: card_model(cfg, layout, name, model, probes, texts)
-        for name, model in card_models(cfg, layout).items()
-    }
+    return {name: card_model(cfg, layout, name, models[name], probes, texts) for name in names}

@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 
 from configs import cli
-from evaluation.card import FUSION_CORPUS, run_card
+from configs.workers import FROM_STDIN, serve
+from evaluation.card import FUSION_CORPUS, card_of, run_card
 
 
 def main() -> None:
-    args = cli.parser("world card: probes per knowledge partition, fusion-corpus bits/byte")
-    cfg, layout = cli.load(args.parse_args())
+    p = cli.parser("world card: probes per knowledge partition, fusion-corpus bits/byte")
+    p.add_argument(FROM_STDIN, action="store_true", help="measure each model named on stdin")
+    args = p.parse_args()
+    cfg, layout = cli.load(args)
+    if args.from_stdin:
+        serve(lambda name: card_of(cfg, layout, [name]))
+        return
     for name, out in run_card(cfg, layout).items():
         summary = json.loads((out / "summary.json").read_text())
         corpus = summary.pop(FUSION_CORPUS, None)

@@ -18,12 +18,16 @@ from configs import tracking
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
+from configs.stages import STAGES
+from configs.workers import run_stage_in_workers
 from evaluation.outputs import write_text
 from evaluation.perplexity import docs_artifact, documents_jsonl, pool, score_documents
 from fusion.corpus import domain_texts
 from fusion.ensemble import EnsembleLM
 from fusion.models import load_causal_lm
 from training.pythia import BASE_ROW, candidates, seed_layout
+
+RESULTS = "results.json"  # a seed's rows; marks the seed done
 
 
 def evaluate_row(cfg: SuiteConfig, sub: Layout, row: str, model: object, seed: str) -> dict:
@@ -60,7 +64,7 @@ def run_seed(cfg: SuiteConfig, layout: Layout, seed: int, with_base: bool) -> Pa
     """One seed's run of the experiment; its ``results.json`` (row -> domain -> figures)
     marks it done. The untrained base is scored once, in the run ``with_base``."""
     seeded, sub = seed_layout(cfg, layout, seed)
-    out = sub.root / "results.json"
+    out = sub.root / RESULTS
     if out.exists():
         return out
     rows = candidates(seeded, sub)
@@ -80,4 +84,8 @@ def run_pythia(cfg: SuiteConfig, layout: Layout) -> Path:
     if cfg.pythia is None:
         raise SuiteError(f"config '{cfg.name}' has no pythia section: add one (see tiny.yaml)")
     seeds = cfg.reporting.seeds
+    todo = [str(s) for s in seeds if not (seed_layout(cfg, layout, s)[1].root / RESULTS).exists()]
+    if cfg.workers > 1 and len(todo) > 1:
+        tracking.experiment_id(layout)  # the store exists before the workers log to it
+        run_stage_in_workers(cfg, layout, STAGES["pythia"].module, todo, verb="pythia seed")
     return [run_seed(cfg, layout, s, with_base=s == seeds[0]) for s in seeds][0]

@@ -13,15 +13,16 @@ from mlflow.tracking import MlflowClient
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.loader import load_config
+from configs.workers import run_stage_in_workers
 from evaluation.evaluate import evaluate_all
-from evaluation.workers import evaluate_in_workers
 
 ROOT = Path(__file__).resolve().parents[2]
+MODULE = "evaluation.run_eval"
 SETS = ["evaluation.suites=[commonsense,perplexity]", "evaluation.limit=2"]
 
 
 def _layout(micro_world: Layout, tmp_path: Path, workers: int) -> Layout:
-    cfg = load_config(ROOT / "configs/micro.yaml", [*SETS, f"evaluation.workers={workers}"])
+    cfg = load_config(ROOT / "configs/micro.yaml", [*SETS, f"workers={workers}"])
     root = tmp_path / str(workers) / cfg.name
     root.mkdir(parents=True)
     (root / "world").symlink_to(micro_world.root / "world")
@@ -39,7 +40,7 @@ def test_two_workers_evaluate_every_model_like_one_process(
         started.append(cmd)
         return real(cmd, **kwargs)
 
-    monkeypatch.setattr("evaluation.workers.subprocess.Popen", popen)
+    monkeypatch.setattr("configs.workers.subprocess.Popen", popen)
     names = evaluate_all(parallel.cfg, parallel, "cpu")
     assert len(names) == 4 and len(started) == 2  # two processes, not one per model
     assert names == evaluate_all(serial.cfg, serial, "cpu")
@@ -62,12 +63,18 @@ def test_two_workers_evaluate_every_model_like_one_process(
 def test_a_failing_worker_is_one_line_naming_its_model(micro_world, tmp_path) -> None:
     layout = _layout(micro_world, tmp_path, 2)
     finished: list[str] = []
+
+    def evaluate(models: list[str], workers: int) -> None:
+        cfg = layout.cfg.model_copy(update={"workers": workers})
+        extra = ("--device", "cpu")
+        run_stage_in_workers(cfg, layout, MODULE, models, finished.append, extra, "evaluating")
+
     with pytest.raises(SuiteError, match="evaluating 'nosuchmodel' failed .*unknown model"):
-        evaluate_in_workers(layout.cfg, layout, ["nosuchmodel"], "cpu", 2, finished.append)
+        evaluate(["nosuchmodel"], 2)
     assert finished == []
     # after a failure no further model is started
     models = ["nosuchmodel", layout.cfg.models.target.name]
     with pytest.raises(SuiteError, match="evaluating 'nosuchmodel' failed"):
-        evaluate_in_workers(layout.cfg, layout, models, "cpu", 1, finished.append)
+        evaluate(models, 1)
     assert finished == []
     assert not layout.evaluation(models[1]).exists()
