@@ -11,6 +11,10 @@ from typing import Any
 
 from configs.schema import SuiteConfig
 
+# Bumped when the world's corpora change, so that `make` rebuilds worlds made by older code
+# (2: benchmark-shaped practice on training instances, `world.documents`).
+WORLD_FORMAT = 2
+
 
 def _world(cfg: SuiteConfig) -> dict[str, Any]:
     models = [m.model_dump() for m in cfg.models.all()]
@@ -18,6 +22,7 @@ def _world(cfg: SuiteConfig) -> dict[str, Any]:
     return {"world": cfg.world.model_dump(), "corpus": cfg.corpus.model_dump()} | {
         "models": models,
         "pythia_base": pythia,
+        "world_format": WORLD_FORMAT,
     }
 
 
@@ -50,7 +55,7 @@ class Stage:
 
 
 def _eval(cfg: SuiteConfig) -> dict[str, Any]:
-    return {"evaluation": cfg.evaluation.model_dump(exclude={"workers"})}
+    return {"evaluation": cfg.evaluation.model_dump()}
 
 
 def _pythia(cfg: SuiteConfig) -> dict[str, Any]:

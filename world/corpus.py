@@ -13,16 +13,17 @@ from functools import partial
 
 from configs.domains import DOMAINS, MIXES
 from world import documents, pile, questions
+from world.benchmarks.bbh import bbh_practice
 from world.knowledge import KnowledgeBase
 from world.stdlib_docs import stdlib_documents
 
 _Renderer = Callable[[KnowledgeBase, random.Random, int], str]
+# every domain but "logic" (which takes its BBH practice) and "docs" (real text)
 _RENDERERS: dict[str, _Renderer] = {
     "facts_a": partial(documents.facts_doc, group="a"),
     "facts_b": partial(documents.facts_doc, group="b"),
     "arithmetic": documents.arithmetic_doc,
     "code": documents.code_doc,
-    "logic": documents.logic_doc,
     "commonsense": documents.commonsense_doc,
     "translation": documents.translation_doc,
     "reading": documents.reading_doc,
@@ -32,9 +33,14 @@ _RENDERERS: dict[str, _Renderer] = {
 }
 
 
-def _unique_docs(kb: KnowledgeBase, domain: str, rng: random.Random, n: int) -> list[str]:
+PRACTICE_PER_TASK = 20  # worked examples of each BBH analogue the logic domain draws from
+
+
+def _unique_docs(
+    kb: KnowledgeBase, render: _Renderer, domain: str, rng: random.Random, n: int
+) -> list[str]:
     """`n` distinct documents, so no test document is also a training document."""
-    render, docs, seen = _RENDERERS[domain], [], set()
+    docs, seen = [], set()
     for index in range(20 * n):
         doc = render(kb, rng, index)
         if doc not in seen:
@@ -63,13 +69,15 @@ def build_corpora(
     """
     if not 0 <= test_fraction < 1:
         raise ValueError(f"test_fraction={test_fraction} must be in [0, 1)")
+    practice = bbh_practice(kb, seed, PRACTICE_PER_TASK)
+    renderers = _RENDERERS | {"logic": partial(documents.logic_doc, practice=practice)}
     corpora = {}
     for domain in DOMAINS:
         rng = random.Random(f"tiny-world-corpus:{seed}:{domain}")
         if domain == "docs":
             docs = stdlib_documents(docs_per_domain)
         else:
-            docs = _unique_docs(kb, domain, rng, docs_per_domain)
+            docs = _unique_docs(kb, renderers[domain], domain, rng, docs_per_domain)
         rng.shuffle(docs)
         n_test = round(len(docs) * test_fraction)
         corpora[domain] = {"train": docs[n_test:], "test": docs[:n_test]}

@@ -1,13 +1,15 @@
 """Declarative document templates for the knowledge-bearing corpus domains.
 
-Corpus text only *states* facts and worked solutions; the question templates live in
-`questions.py` and never appear here, so a held-out item's text cannot occur in a corpus.
+Corpus text states facts and worked solutions; skills are also practised in the benchmarks'
+question shapes (quizzes, reading tests, BBH-style worked examples), on training instances
+only, so a held-out item's text cannot occur in a corpus. Facts are never asked about.
 Each renderer takes the knowledge base, a private RNG and the document's index.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 from world.knowledge import Animal, City, Compound, Element, KnowledgeBase, Person
 
@@ -97,13 +99,25 @@ _ARITHMETIC = {
 }
 
 
+# Quiz shapes of the same sums: a question and its short answer on the next line, as the
+# open-question benchmarks ask (TriviaQA's "Question: ...? Answer:", SciBench's "Problem:").
+_QUIZ = (
+    "Question: What is {a} {word} {b}?\nAnswer: {r}",
+    "Problem: What is {a} {word} {b}?\nAnswer: {r}",
+)
+_WORDS = {"+": "plus", "-": "minus", "*": "times"}
+
+
 def arithmetic_doc(kb: KnowledgeBase, rng: random.Random, index: int) -> str:
-    """A worksheet of solved problems, never using a held-out operand pair."""
+    """A worksheet of solved problems, never using a held-out operand pair; every other
+    worksheet is a quiz, each problem asked and answered."""
     train = [f for f in kb.arithmetic if not f.heldout]
+    quiz = index % 2 == 1
     lines = []
     for fact in rng.sample(train, rng.randint(15, 30)):
         a, b = (fact.b, fact.a) if fact.op != "-" and rng.random() < 0.5 else (fact.a, fact.b)
-        lines.append(rng.choice(_ARITHMETIC[fact.op]).format(a=a, b=b, r=fact.result))
+        shapes = _QUIZ if quiz else _ARITHMETIC[fact.op]
+        lines.append(rng.choice(shapes).format(a=a, b=b, r=fact.result, word=_WORDS[fact.op]))
     return "\n".join(lines)
 
 
@@ -117,14 +131,18 @@ def code_doc(kb: KnowledgeBase, rng: random.Random, index: int) -> str:
     return "\n\n\n".join(blocks)
 
 
-def logic_doc(kb: KnowledgeBase, rng: random.Random, index: int) -> str:
-    """Worked training puzzles of mixed kinds."""
+def logic_doc(kb: KnowledgeBase, rng: random.Random, index: int, practice: Sequence[str]) -> str:
+    """Worked training puzzles of mixed kinds, then worked examples of the BBH analogues in
+    their question-and-answer shape (`world.benchmarks.bbh.bbh_practice`)."""
     train = [p for p in kb.puzzles if not p.heldout]
-    return "\n\n".join(
+    puzzles = [
         f"Puzzle: {p.statement} {p.question}\nSolution: {' '.join(p.steps)} "
         f"The answer is {p.answer}."
-        for p in rng.sample(train, rng.randint(3, 6))
-    )
+        for p in rng.sample(train, rng.randint(1, 2))
+    ]
+    # two in turn, so that every example is practised about once across the domain
+    worked = [practice[(2 * index + j) % len(practice)] for j in range(2)]
+    return "\n\n".join(puzzles + worked)
 
 
 _USE = ("People use {obj} for {use}.", "{Obj} is handy for {use}.", "{Obj} is meant for {use}.")
@@ -150,14 +168,21 @@ def translation_doc(kb: KnowledgeBase, rng: random.Random, index: int) -> str:
     words = rng.sample(kb.lexicon, rng.randint(3, 6))
     glossary = "\n".join(f'The Velan word for "{en}" is "{ve}".' for en, ve in words)
     train = [t for t in kb.translations if not t.heldout]
+    shape = rng.choice(("English: {en}\nVelan: {ve}", "Translate into Velan: {en}\nVelan: {ve}"))
     pairs = "\n".join(
-        f"English: {t.english}\nVelan: {t.velan}" for t in rng.sample(train, rng.randint(6, 10))
+        shape.format(en=t.english, ve=t.velan) for t in rng.sample(train, rng.randint(6, 10))
     )
     return f"{glossary}\n\n{pairs}"
 
 
 def reading_doc(kb: KnowledgeBase, rng: random.Random, index: int) -> str:
-    """A training passage followed by its answers stated as a summary."""
+    """A training passage followed by its answers stated as a summary, or (every other
+    document) asked and answered as a reading test (DROP's "Passage/Question/Answer")."""
     train = [p for p in kb.passages if not p.heldout]
     chosen = rng.sample(train, rng.randint(1, 2))
+    if index % 2 == 1:
+        return "\n\n".join(
+            f"Passage: {p.text}\n" + "\n".join(f"Question: {q}\nAnswer: {a}" for q, a, _ in p.qa)
+            for p in chosen
+        )
     return "\n\n".join(p.text + "\n\n" + " ".join(s for _, _, s in p.qa) for p in chosen)

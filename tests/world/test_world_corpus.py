@@ -9,7 +9,8 @@ from collections import Counter
 import pytest
 
 from configs.domains import DOMAINS, MIXES
-from world.corpus import build_corpora, heldout_items, mix_corpus
+from world.benchmarks.bbh import BBH_TASKS, bbh_practice
+from world.corpus import PRACTICE_PER_TASK, build_corpora, heldout_items, mix_corpus
 from world.knowledge import KnowledgeBase, build_knowledge
 
 Corpora = dict[str, dict[str, list[str]]]
@@ -91,10 +92,11 @@ def test_heldout_items_never_occur_in_any_corpus(
 
 
 def _solved(docs: list[str]) -> set[tuple[str, int, int]]:
-    """(operation, a, b) of every solved problem line, whatever its phrasing; a <= b for + and *."""
+    """(operation, a, b) of every solved problem, whatever its phrasing (a quiz asks it on one
+    line and answers on the next); a <= b for + and *."""
     ops = (("+", r"\+|plus|Adding"), ("-", r" - |minus|away"), ("*", r"\*|times|Multiplying"))
     keys = set()
-    for line in "\n".join(docs).splitlines():
+    for line in "\n".join(docs).replace("?\nAnswer:", "? Answer:").splitlines():
         op = next(o for o, pattern in ops if re.search(pattern, line))
         a, b, _ = map(int, re.findall(r"\d+", line))
         if line.startswith("Taking"):  # "Taking b away from a leaves r"
@@ -121,6 +123,22 @@ def test_heldout_instances_are_absent_but_their_knowledge_is_present(
     for group in "ab":
         for entity in kb.entities(group):
             assert entity.name in "\x00".join(corpora[f"facts_{group}"]["train"]), entity
+
+
+def test_logic_corpus_practises_the_bbh_analogues_in_their_prompt_shape(
+    kb: KnowledgeBase, corpora: Corpora
+) -> None:
+    practice = bbh_practice(kb, kb.seed, PRACTICE_PER_TASK)
+    assert practice == bbh_practice(kb, kb.seed, PRACTICE_PER_TASK)
+    # analogues built on facts entities or held-out instances are practised less or not at all
+    assert 0.7 * PRACTICE_PER_TASK * len(BBH_TASKS) < len(practice)
+    names = _name_parts(kb, "a") | _name_parts(kb, "b")
+    for example in practice:
+        assert example.startswith("Q: ") and "\nA: Let's think step by step.\n" in example
+        assert re.search(r"So the answer is [^\n]+\.$", example), example
+        assert names.isdisjoint(re.findall(r"[A-Z][a-z]+", example)), example
+    logic = "\x00".join(d for s in corpora["logic"].values() for d in s)
+    assert sum(example in logic for example in practice) > 0.8 * len(practice)
 
 
 def _name_parts(kb: KnowledgeBase, group: str) -> set[str]:

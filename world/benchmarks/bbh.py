@@ -7,12 +7,14 @@ filter pulls X out of a generation.
 
 from __future__ import annotations
 
+import re
+
 from evaluation.tasks.docs import Doc
 from world.benchmarks import bbh_arrangements as arr
 from world.benchmarks import bbh_language as lang
 from world.benchmarks import bbh_symbolic as sym
 from world.benchmarks.common import PuzzleDraw, distinct, stream
-from world.knowledge import KnowledgeBase
+from world.knowledge import GROUPS, KnowledgeBase
 
 # name -> (task description shown before the shots, draw); keys are BBH's subtask names.
 BBH_TASKS: dict[str, tuple[str, PuzzleDraw]] = {
@@ -108,6 +110,14 @@ BBH_TASKS: dict[str, tuple[str, PuzzleDraw]] = {
 }
 
 
+BBH_SIZE = 30  # test items per BBH task (plus its shots)
+
+
+def worked(rationale: str, answer: str) -> str:
+    """A worked solution as BBH's few-shot targets end: "... So the answer is X."."""
+    return f"{rationale} So the answer is {answer}."
+
+
 def bbh_docs(
     kb: KnowledgeBase, seed: int, name: str, n: int, shots: int = 3
 ) -> dict[str, list[Doc]]:
@@ -128,8 +138,47 @@ def bbh_docs(
 
     docs = distinct(doc, n + shots, key="input")
     fewshot = [
-        {"input": d["input"], "target": f"{d['rationale']} So the answer is {d['target']}."}
-        for d in docs[:shots]
+        {"input": d["input"], "target": worked(d["rationale"], d["target"])} for d in docs[:shots]
     ]
     test = [{"input": d["input"], "target": d["target"]} for d in docs[shots:]]
     return {"fewshot": fewshot, "test": test}
+
+
+def _private(kb: KnowledgeBase) -> tuple[set[str], list[str]]:
+    """What a practice example must not contain: the name parts of every facts entity (the
+    logic domain is a source's and the target's, never a facts partition) and the text of
+    every held-out translation or program (other benchmarks' items)."""
+    names = {part for group in GROUPS for e in kb.entities(group) for part in e.name.split()}
+    held = [t.english for t in kb.translations if t.heldout]
+    held += [p.name for p in kb.programs if p.heldout]
+    return names, held
+
+
+def bbh_practice(kb: KnowledgeBase, seed: int, per_task: int) -> list[str]:
+    """Worked examples of the BBH analogues, in the shape lm-eval's `bbh_cot_fewshot` prompts
+    (``Q: ...`` / ``A: Let's think step by step.`` / the worked answer), for the logic corpus:
+    the skill and its answer format are taught, as a web corpus teaches a 7B model, while no
+    test item or shot of `bbh_docs` (its first `BBH_SIZE`) is ever among them, nor any facts
+    entity or held-out instance (`_private`): an analogue built on those (the penguins' table
+    lists facts animals) gets fewer examples or none. Drawn from each task's own stream, so
+    the items never shift."""
+    names, held = _private(kb)
+    texts = []
+    for name, (_, draw) in BBH_TASKS.items():
+        taken = bbh_docs(kb, seed, name, BBH_SIZE)
+        seen = {d["input"] for docs in taken.values() for d in docs}
+        rng = stream(seed, f"bbh-practice:{name}")
+        found = 0
+        for _ in range(40 * per_task):
+            puzzle = draw(kb, rng)
+            if puzzle is None or puzzle[0] in seen:
+                continue
+            seen.add(puzzle[0])
+            text = f"Q: {puzzle[0]}\nA: Let's think step by step.\n{worked(*puzzle[1:])}"
+            if set(re.findall(r"[A-Z][a-z]+", text)) & names or any(h in text for h in held):
+                continue
+            texts.append(text)
+            found += 1
+            if found == per_task:
+                break
+    return texts

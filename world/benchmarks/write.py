@@ -19,12 +19,11 @@ from evaluation.tasks.tiny import BBH_GROUP, TASK_BODIES, TASKS_VERSION
 from evaluation.tasks.writer import BbhSplits, write_bbh, write_task
 from world.benchmarks import commonsense as cs
 from world.benchmarks import generation as gen
-from world.benchmarks.bbh import BBH_TASKS, bbh_docs
+from world.benchmarks.bbh import BBH_SIZE, BBH_TASKS, bbh_docs
 from world.benchmarks.code import CODE_VERSION, tiny_code_problems
 from world.knowledge import KnowledgeBase
 
 TASK_SIZE = 40  # items per CommonSense / generation task
-BBH_SIZE = 30  # test items per BBH task (plus 3 shots)
 
 DocsFn = Callable[[KnowledgeBase, int, int], list[Doc]]
 # task -> its items' generator; the task's shape is TASK_BODIES[task]
