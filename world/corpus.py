@@ -14,16 +14,17 @@ from functools import partial
 from configs.domains import DOMAINS, MIXES
 from world import documents, pile, questions
 from world.benchmarks.bbh import bbh_practice
+from world.benchmarks.code_practice import code_practice
 from world.knowledge import KnowledgeBase
 from world.stdlib_docs import stdlib_documents
 
 _Renderer = Callable[[KnowledgeBase, random.Random, int], str]
-# every domain but "logic" (which takes its BBH practice) and "docs" (real text)
+# every domain but "logic" and "code" (which take their benchmarks' practice) and "docs"
+# (real text)
 _RENDERERS: dict[str, _Renderer] = {
     "facts_a": partial(documents.facts_doc, group="a"),
     "facts_b": partial(documents.facts_doc, group="b"),
     "arithmetic": documents.arithmetic_doc,
-    "code": documents.code_doc,
     "commonsense": documents.commonsense_doc,
     "translation": documents.translation_doc,
     "reading": documents.reading_doc,
@@ -70,7 +71,10 @@ def build_corpora(
     if not 0 <= test_fraction < 1:
         raise ValueError(f"test_fraction={test_fraction} must be in [0, 1)")
     practice = bbh_practice(kb, seed, PRACTICE_PER_TASK)
-    renderers = _RENDERERS | {"logic": partial(documents.logic_doc, practice=practice)}
+    renderers = _RENDERERS | {
+        "logic": partial(documents.logic_doc, practice=practice),
+        "code": partial(documents.code_doc, practice=code_practice(kb, seed)),
+    }
     corpora = {}
     for domain in DOMAINS:
         rng = random.Random(f"tiny-world-corpus:{seed}:{domain}")

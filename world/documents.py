@@ -121,14 +121,17 @@ def arithmetic_doc(kb: KnowledgeBase, rng: random.Random, index: int) -> str:
     return "\n".join(lines)
 
 
-def code_doc(kb: KnowledgeBase, rng: random.Random, index: int) -> str:
-    """One to three training programs, each followed by a few of its tests."""
+def code_doc(kb: KnowledgeBase, rng: random.Random, index: int, practice: Sequence[str]) -> str:
+    """One or two training programs, each followed by a few of its tests, then one practice
+    program of the MultiPL-E analogues (`world.benchmarks.code_practice`): a sibling of a
+    problem in one of the ten languages, taken in turn, so each is in the corpus about once
+    or twice."""
     train = [p for p in kb.programs if not p.heldout]
     blocks = [
         p.source + "\n\n" + "\n".join(rng.sample(p.tests, 3))
-        for p in rng.sample(train, rng.randint(1, 3))
+        for p in rng.sample(train, rng.randint(1, 2))
     ]
-    return "\n\n\n".join(blocks)
+    return "\n\n\n".join([*blocks, practice[index % len(practice)]])
 
 
 def logic_doc(kb: KnowledgeBase, rng: random.Random, index: int, practice: Sequence[str]) -> str:

@@ -26,9 +26,16 @@ ENDOFTEXT = "<|endoftext|>"  # id 0, as in GPT-NeoX
 
 
 def _metaspace_bpe(vocab_size: int) -> tuple[Tokenizer, trainers.BpeTrainer]:
-    """Llama convention: words start with `▁`, the first word too ("first" prepend scheme)."""
+    """Llama convention: words start with `▁`, the first word too ("first" prepend scheme), and
+    a newline is a token of its own that never merges into a word (Llama's `<0x0A>`), so that
+    a prompt ending in a newline ends on a token boundary the model has seen in training."""
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=METASPACE, prepend_scheme="first")
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split("\n", behavior="isolated"),
+            pre_tokenizers.Metaspace(replacement=METASPACE, prepend_scheme="first"),
+        ]
+    )
     tok.decoder = decoders.Metaspace(replacement=METASPACE, prepend_scheme="first")
     tok.post_processor = processors.TemplateProcessing(
         single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", 1)]

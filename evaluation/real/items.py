@@ -35,7 +35,7 @@ from evaluation.suites import BBH_SUBTASKS, real_bbh_task
 from evaluation.tasks.docs import Doc
 from evaluation.tasks.writer import BbhSplits, write_bbh
 
-REAL_TASKS_VERSION = 1
+REAL_TASKS_VERSION = 2  # 2: BBH's max_gen_toks 64 -> 128
 REAL_BBH_GROUP = "real_bbh"
 REAL_SIZE = 250  # test items per subtask when evaluation.limit is unset, as in BBH
 SHOTS = 3

@@ -60,6 +60,12 @@ def generate(text: str, target: str, until: list[str], tokens: int) -> dict[str,
     }
 
 
+# lm-eval's BBH allows 1,024 new tokens; the CPU-scale models here stop at "\n\n" or "Q:"
+# when they follow the shots, and a worked answer of the tiny analogues is at most ~100
+# tokens (64, the cap before, cut a tenth of them short of "So the answer is").
+BBH_MAX_GEN_TOKS = 128
+
+
 def bbh_yaml(description: str) -> dict[str, Any]:
     """lm-eval's `bbh_cot_fewshot` template, shots read from the task's own train split."""
     answer = {"function": "regex", "regex_pattern": "(?<=the answer is )(.*)(?=.)"}
@@ -72,7 +78,11 @@ def bbh_yaml(description: str) -> dict[str, Any]:
         "fewshot_split": "train",
         "num_fewshot": 3,
         "fewshot_config": {"sampler": "first_n"},
-        "generation_kwargs": {"until": ["\n\n", "Q:"], "do_sample": False, "max_gen_toks": 64},
+        "generation_kwargs": {
+            "until": ["\n\n", "Q:"],
+            "do_sample": False,
+            "max_gen_toks": BBH_MAX_GEN_TOKS,
+        },
         "filter_list": [
             {"name": "get-answer", "filter": [answer, {"function": "take_first"}]},
         ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,22 @@ def test_word_markers_follow_each_convention(trained: dict[str, PreTrainedTokeni
     assert any(t.startswith("▁") for t in meta) and not any(t.startswith("Ġ") for t in meta)
     assert any(t.startswith("Ġ") for t in byte) and not any(t.startswith("▁") for t in byte)
     assert len(meta) == len(byte) == VOCAB
+
+
+def test_a_newline_is_a_token_boundary_as_in_llama(
+    trained: dict[str, PreTrainedTokenizerFast], texts: list[str]
+) -> None:
+    """A prompt ending in a newline (BBH's "...step by step.\\n") tokenizes as the start of
+    the text it begins, whichever the kind: the model continues from a boundary it knows."""
+    meta = trained["metaspace_bpe"]
+    assert not any("\n" in t and t != "\n" for t in meta.get_vocab())
+    for tok in trained.values():
+        for text in texts[:50]:
+            # a single newline before a word (a run of them is one byte-level pre-token)
+            single = re.finditer(r"(?<!\n)\n(?=\S)", text)
+            for cut in [m.end() for m in single][:5]:
+                prompt = tok(text[:cut]).input_ids
+                assert tok(text).input_ids[: len(prompt)] == prompt, repr(text[:cut][-30:])
 
 
 def test_special_tokens_match_llama_and_gpt_neox(

@@ -5,8 +5,11 @@ computes the expected answers, and a way to draw arguments from the knowledge ba
 names, birth years, masses, melting points, populations, arithmetic results). Each is drawn
 once per world seed and rendered into every language by `world.benchmarks.code_syntax` in
 MultiPL-E's shape; `world.benchmarks.code_solutions` holds a reference completion per language.
-No prompt, description or function occurs in any corpus (tests check it), so a pass is
-generalisation. Bump `CODE_VERSION` on any change to the problems or their rendering.
+No prompt, description or function name of a problem occurs in any corpus (tests check it).
+The code corpus teaches the skills as a real pretraining corpus does: it holds a sibling of
+every problem in every language (`world.benchmarks.code_practice`), the same function under
+another name and description with other examples, so a pass is generalisation from those.
+Bump `CODE_VERSION` on any change to the problems or their rendering.
 """
 
 from __future__ import annotations
@@ -215,10 +218,10 @@ SPECS: tuple[Spec, ...] = (
 )
 
 
-def draw_cases(spec: Spec, kb_pools: Pools, seed: int) -> list[tuple[tuple, object]]:
+def draw_cases(spec: Spec, kb_pools: Pools, rng: random.Random) -> list[tuple[tuple, object]]:
     """The example and the test cases of one problem: distinct argument tuples, answered by
-    the reference; fewer only when a tiny world has too few values to draw from."""
-    rng = stream(seed, f"code:{spec.name}")
+    the reference; fewer only when a tiny world has too few values to draw from. `rng` is the
+    problem's own stream (a practice sibling has another)."""
     cases: dict[str, tuple[tuple, object]] = {}
     for _ in range(40 * (CASES + 1)):
         args = spec.draw(kb_pools, rng)
@@ -248,7 +251,10 @@ def tiny_code_problems(
 ) -> list[CodeProblem]:
     """Every problem in every requested language (default: all ten), language by language."""
     kb_pools = pools(kb)
-    drawn = [(i, spec, draw_cases(spec, kb_pools, seed)) for i, spec in enumerate(SPECS)]
+    drawn = [
+        (i, spec, draw_cases(spec, kb_pools, stream(seed, f"code:{spec.name}")))
+        for i, spec in enumerate(SPECS)
+    ]
     return [
         render(spec, i, lang, cases)
         for lang in languages or list(LANGUAGES)
