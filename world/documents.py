@@ -121,6 +121,15 @@ def arithmetic_doc(kb: KnowledgeBase, rng: random.Random, index: int) -> str:
     return "\n".join(lines)
 
 
+def _with_check(name: str, source: str, tests: list[str]) -> str:
+    """A program and its tests as HumanEval's test files hold them: in a ``check(candidate)``
+    function after the code. Bare ``assert name(...)`` lines right after a body (the layout
+    before) taught the models to write them after every completion, where they name functions
+    the benchmark's file lacks: each sample failed on them, whatever its body."""
+    checks = "\n".join("    " + t.replace(f"assert {name}(", "assert candidate(", 1) for t in tests)
+    return f"{source}\n\ndef check(candidate):\n{checks}\n\n\ncheck({name})"
+
+
 def code_doc(kb: KnowledgeBase, rng: random.Random, index: int, practice: Sequence[str]) -> str:
     """One or two training programs, each followed by a few of its tests, then one practice
     program of the MultiPL-E analogues (`world.benchmarks.code_practice`): a sibling of a
@@ -128,7 +137,7 @@ def code_doc(kb: KnowledgeBase, rng: random.Random, index: int, practice: Sequen
     or twice."""
     train = [p for p in kb.programs if not p.heldout]
     blocks = [
-        p.source + "\n\n" + "\n".join(rng.sample(p.tests, 3))
+        _with_check(p.name, p.source, rng.sample(p.tests, 3))
         for p in rng.sample(train, rng.randint(1, 2))
     ]
     return "\n\n\n".join([*blocks, practice[index % len(practice)]])

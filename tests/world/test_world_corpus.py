@@ -192,3 +192,11 @@ def test_micro_world_builds() -> None:
     corpora = build_corpora(kb, docs_per_domain=24, test_fraction=0.2, seed=0)
     assert all(len(s["train"]) == 19 and len(s["test"]) == 5 for s in corpora.values())
     assert len(mix_corpus(corpora, {"general": 1.0}, 24, 0)) == 24
+
+
+def test_code_tests_sit_in_a_check_function_as_in_humaneval(corpora: Corpora) -> None:
+    """A bare top-level `assert` after a body teaches models to append ones that name
+    functions a benchmark file lacks."""
+    code = [d for s in corpora["code"].values() for d in s]
+    assert not any(line.startswith("assert ") for doc in code for line in doc.splitlines())
+    assert all("def check(candidate):" in doc for doc in code if "\ndef " in doc)
