@@ -34,6 +34,7 @@ from transformers import AutoTokenizer
 
 from configs import cli, tracking
 from configs.layout import Layout
+from evaluation.tasks.tiny import TASKS_VERSION
 from reports.tables import column_metrics, row_models
 from tests.privileges import unprivileged
 
@@ -242,7 +243,7 @@ def _world_without_manifest(env: Env) -> Run:
     return Run("evaluation.run_eval", env.args(runs, "--model", "llama2"), runs)
 
 
-@case("world of another version", "are version 0, this suite reads 1: delete")
+@case("world of another version", f"are version 0, this suite reads {TASKS_VERSION}: delete")
 def _world_of_another_version(env: Env) -> Run:
     runs = env.runs(copies=("world/manifest.json",))
     (runs / "micro/world/manifest.json").write_text('{"versions": {"tasks": 0, "code": 0}}')

@@ -33,7 +33,7 @@ def _rows(path: Path) -> list[dict]:
 def _known_answers(include: Path, predictions: list[str], out: Path) -> tuple[Path, list[int]]:
     """A copy of the task where some items' answer is the model's own greedy answer.
 
-    The micro model answers nothing right, so EM would be 0 through any harness; on these items
+    The micro source answers nothing right, so EM would be 0 through any harness; on these items
     both harnesses must count a match, on the others a miss.
     """
     answered = [i for i, p in enumerate(predictions) if p.strip()][::2]
@@ -53,12 +53,13 @@ def test_one_task_scores_the_same_through_lm_eval_and_opencompass(
     micro_cfg, micro_world: Layout, tmp_path: Path, monkeypatch
 ) -> None:
     include = tiny_tasks(micro_world)
-    target = micro_world.model(micro_cfg.models.target)
+    # the OpenLLaMA analogue: the micro target's greedy answer is an empty line on every item
+    target = micro_world.model(micro_cfg.models.sources[0])
     # batch size 1: lm-eval batches by length, OpenCompass in order; padding must not differ
     run_lm_eval(target, [TASK], include, tmp_path / "first", 1, LIMIT)
     first = [s["filtered_resps"][0] for s in _rows(tmp_path / "first" / f"samples_{TASK}.jsonl")]
     known, answered = _known_answers(include, first, tmp_path / "known")
-    assert answered, f"the micro model answered nothing on the first {LIMIT} items"
+    assert answered, f"the micro source answered nothing on the first {LIMIT} items"
 
     lm = run_lm_eval(target, [TASK], known, tmp_path / "lm", 1, LIMIT)
     monkeypatch.chdir(tmp_path / "known")  # OpenCompass must write nowhere but its out dir

@@ -16,7 +16,7 @@ from configs.loader import load_config
 from configs.tracking import metric_key
 from evaluation.evaluate import evaluate, evaluated, made_from
 from evaluation.lm_eval_runner import run_lm_eval
-from evaluation.tasks.tiny import tiny_tasks
+from evaluation.tasks.tiny import TASKS_VERSION, tiny_tasks
 
 # A few tasks per suite: every output type (MC, CoT generation, loglikelihood, hooks).
 TASKS = ["tiny_bbh_navigate", "tiny_arc_easy", "tiny_boolq", "tiny_drop", "tiny_lambada"]
@@ -59,7 +59,7 @@ def test_run_eval_logs_exactly_the_written_numbers(layout: Layout) -> None:
     assert run.data.metrics == pytest.approx(_expected(layout), rel=0, abs=0, nan_ok=True)
     assert run.data.tags["harness.generation"] == "lm_eval"  # per suite: OpenCompass may run one
     assert run.data.tags["harness_version.bbh"] == lm_eval.__version__
-    assert run.data.tags["task_version.tiny_arc_easy"] == "1"
+    assert run.data.tags["task_version.tiny_arc_easy"] == str(TASKS_VERSION)
     # What the run used is recorded; tiny configs pin no paper settings.
     assert run.data.tags["parity"] == "unpinned"
     assert run.data.tags["settings.limit"] == "2"
