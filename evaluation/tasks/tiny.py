@@ -17,7 +17,7 @@ from configs.errors import SuiteError
 from configs.layout import Layout
 from evaluation.tasks.writer import Hook, generate, metric, multiple_choice
 
-TASKS_VERSION = 2  # 2: BBH's max_gen_toks 64 -> 128
+TASKS_VERSION = 3  # 2: BBH's max_gen_toks 64 -> 128; 3: every item the KB yields per task
 BBH_GROUP = "tiny_bbh"
 
 _QA = "Question: {{question}}\nAnswer:"

@@ -15,7 +15,7 @@ from evaluation.tasks import utils
 from evaluation.tasks.tiny import BBH_GROUP, TASK_BODIES, TASKS_VERSION, tiny_tasks
 from fusion.corpus import load_corpora
 from world.benchmarks.bbh import BBH_TASKS
-from world.benchmarks.write import TASK_DOCS, write_benchmarks, write_tasks
+from world.benchmarks.write import TASK_DOCS, TASK_SIZE, write_benchmarks, write_tasks
 from world.corpus import build_corpora
 from world.knowledge import build_knowledge
 
@@ -53,7 +53,7 @@ def test_all_tasks_exist_and_load_through_lm_eval(tasks_path: Path) -> None:
     assert set(loaded["tasks"]) == EXPECTED
     for name, task in loaded["tasks"].items():
         assert task.config.metadata["version"] == TASKS_VERSION, name
-        assert 1 <= len(task.eval_docs) <= 40, name
+        assert 1 <= len(task.eval_docs) <= TASK_SIZE, name
         if name.startswith("tiny_bbh_"):
             assert len(task.fewshot_docs()) == 3, name
 

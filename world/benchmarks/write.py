@@ -23,7 +23,11 @@ from world.benchmarks.bbh import BBH_SIZE, BBH_TASKS, bbh_docs
 from world.benchmarks.code import CODE_VERSION, tiny_code_problems
 from world.knowledge import KnowledgeBase
 
-TASK_SIZE = 40  # items per CommonSense / generation task
+# At most this many items per CommonSense / generation task: the tiny KB yields 55-224 per
+# task (615 CommonSense items in all), every one of them, since loglikelihood scoring is cheap
+# and the paired FuseLLM - CLM interval narrows with n; a config's `evaluation.limit` caps the
+# generation tasks.
+TASK_SIZE = 250
 
 DocsFn = Callable[[KnowledgeBase, int, int], list[Doc]]
 # task -> its items' generator; the task's shape is TASK_BODIES[task]
