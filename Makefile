@@ -114,8 +114,6 @@ tables: setup ## the eight paper tables (csv, md, tex), their figures (png) and 
 
 $(ROOT)/report.md: $(STAMPS)/eval.json $(STAMPS)/card.json $(PYTHIA_STAMP) $(FORCE)
 	$(PY) -m reports $(ARGS)
-	@echo "time per stage:"
-	@$(PY) -m configs.stamps $(ARGS) --times
 
 table1 table2 table3 table8 kd ensemble_merging sources ablation: setup ## one table
 	$(PY) -m reports $(ARGS) --table $@

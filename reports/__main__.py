@@ -68,7 +68,7 @@ def write_report(cfg: SuiteConfig, layout: Layout) -> None:
         tmp.rename(path)
     print(path)
     print(f"time per stage ({cfg.name}):")
-    print(times.to_string(index=False) if not times.empty else "no MLflow runs yet")
+    print(times.to_string(index=False) if not times.empty else "no stage stamped yet")
 
 
 def main() -> None:

@@ -2,9 +2,10 @@
 
 A reproduction is only checkable with its inputs: the page holds every table (the markdown
 ``reports.tables`` wrote) with its figure, the validated config, the version of every locked
-package as actually installed (a drifted environment shows here, not in the numbers) and the
-wall time per stage from the MLflow runs' start and end times. The time per stage is printed
-too, so ``make reproduce`` ends with it.
+package as actually installed (a drifted environment shows here, not in the numbers), the
+wall time of every pipeline stage as ``make`` measured it (the stage stamps; an MLflow run's
+duration is not the work's: most stages log their run once the work is done) and the MLflow
+runs per stage. The time per stage is printed too, so ``make reproduce`` ends with it.
 Written last by ``python -m reports`` (``make tables``).
 """
 
@@ -20,6 +21,7 @@ import yaml
 
 from configs.layout import Layout
 from configs.schema import SuiteConfig
+from configs.stamps import times
 from reports.card import NAME as CARD
 from reports.diagnostics import NAME as DIAGNOSTICS
 from reports.paper import PAPER_TABLES
@@ -39,13 +41,22 @@ def _duration(seconds: float) -> str:
 
 
 def stage_times(layout: Layout) -> pd.DataFrame:
-    """Runs, unfinished runs and wall time (summed over finished runs) per stage.
+    """Wall time of every stamped pipeline stage, in pipeline order, and their total."""
+    rows = times(layout)
+    if not rows:
+        return pd.DataFrame(columns=["stage", "wall"])
+    rows.append(("total", sum(seconds for _, seconds in rows)))
+    return pd.DataFrame({"stage": [s for s, _ in rows], "wall": [_duration(t) for _, t in rows]})
+
+
+def stage_runs(layout: Layout) -> pd.DataFrame:
+    """MLflow runs and unfinished runs per stage (a run left open is a stage that died).
 
     Stages of a sub-experiment read ``<sub>/<stage>``; rows follow the order stages first ran.
     """
     runs = search(layout)
     if runs.empty:
-        return pd.DataFrame(columns=["stage", "runs", "unfinished", "wall"])
+        return pd.DataFrame(columns=["stage", "runs", "unfinished"])
     blank = pd.Series("", index=runs.index)
     sub = runs.get("tags.sub", blank).fillna("")
     stage = runs.get("tags.stage", blank).fillna("")
@@ -53,18 +64,15 @@ def stage_times(layout: Layout) -> pd.DataFrame:
         {
             "stage": (sub + "/").where(sub != "", "") + stage,
             "start": runs["start_time"],
-            "seconds": (runs["end_time"] - runs["start_time"]).dt.total_seconds(),
+            "open": runs["end_time"].isna(),
         }
     )
     grouped = frame.groupby("stage").agg(
-        first=("start", "min"),
-        runs=("start", "size"),
-        unfinished=("seconds", lambda s: int(s.isna().sum())),
-        seconds=("seconds", "sum"),
+        first=("start", "min"), runs=("start", "size"), unfinished=("open", "sum")
     )
     grouped = grouped.sort_values("first").reset_index()
-    grouped["wall"] = grouped["seconds"].map(_duration)
-    return grouped[["stage", "runs", "unfinished", "wall"]]
+    grouped["unfinished"] = grouped["unfinished"].astype(int)
+    return grouped[["stage", "runs", "unfinished"]]
 
 
 def package_versions(lock: Path = LOCK) -> pd.DataFrame:
@@ -153,6 +161,7 @@ def report(cfg: SuiteConfig, layout: Layout, times: pd.DataFrame) -> str:
     curves = layout.tables / "training_curves.png"
     packages = package_versions()
     drifted = packages[packages["locked"] != packages["installed"]]
+    runs = stage_runs(layout)
     lines = [f"# Reproduction report: {cfg.name}", "", *card_section(layout), *findings(layout)]
     lines += teacher_section(layout)
     lines += [*_tables_section(layout), *_diagnostics_section(layout)]
@@ -162,9 +171,13 @@ def report(cfg: SuiteConfig, layout: Layout, times: pd.DataFrame) -> str:
         if curves.is_file()
         else "_no training curves yet: run `make train`, then `make tables`_",
         "",
-        "## Time per stage (sum of each stage's MLflow run durations)",
+        "## Time per stage (wall, as `make` measured it)",
         "",
-        times.to_markdown(index=False) if not times.empty else "_no MLflow runs yet_",
+        times.to_markdown(index=False) if not times.empty else "_no stage stamped yet_",
+        "",
+        "MLflow runs per stage (unfinished: a run a killed stage left open):",
+        "",
+        runs.to_markdown(index=False) if not runs.empty else "_none_",
         "",
         "## Config (validated)",
         "",

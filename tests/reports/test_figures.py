@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from configs import tracking
+from configs import stamps, tracking
 from configs.layout import Layout
 from reports import __main__ as reports_cli
 from reports import figures, summary
@@ -97,10 +97,18 @@ def test_training_curves_come_from_metric_histories(store, tmp_path) -> None:
     assert figures.training_curves(empty, tmp_path / "none.png") is None
 
 
-def test_stage_times_and_package_versions(store, tmp_path) -> None:
-    times = summary.stage_times(store)
-    assert list(times["stage"]) == ["eval", "pythia/eval", "train"]
-    assert list(times["runs"]) == [3, 1, 2] and not times["unfinished"].any()
+def test_stage_runs_times_and_package_versions(store, tmp_path) -> None:
+    runs = summary.stage_runs(store)
+    assert list(runs["stage"]) == ["eval", "pythia/eval", "train"]
+    assert list(runs["runs"]) == [3, 1, 2] and not runs["unfinished"].any()
+    # wall times are make's (the stamps), in pipeline order whatever order they were written
+    elsewhere = Layout.of(store.cfg, tmp_path / "runs")
+    assert summary.stage_times(elsewhere).empty
+    for stage, seconds in [("train", 90.0), ("world", 3725.0)]:
+        stamps.record(elsewhere, stage, seconds)
+    times = summary.stage_times(elsewhere)
+    assert times.values.tolist() == [["world", "1h 02m 05s"], ["train", "1m 30s"],
+                                     ["total", "1h 03m 35s"]]  # fmt: skip
     lock = tmp_path / "requirements.lock"
     lock.write_text("# pinned\nmlflow==0.0.1\nno-such-package-here==1.0 ; python_version>'3'\n")
     versions = summary.package_versions(lock).set_index("package")
@@ -129,4 +137,5 @@ def test_cli_writes_tables_figures_and_report(store, monkeypatch, capsys) -> Non
     assert re.search(rf"\| mlflow +\| {re.escape(metadata.version('mlflow'))} ", report)
     out = capsys.readouterr().out
     assert "table1.png: table1.csv not rendered yet (run `make tables`)" in out
-    assert "time per stage (micro):" in out and "pythia/eval" in out
+    assert "time per stage (micro):\nno stage stamped yet" in out  # the store has no stamps
+    assert re.search(r"\| pythia/eval +\| +1 \| +0 \|", report)  # its MLflow runs
