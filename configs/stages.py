@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from configs.layout import Layout
 from configs.schema import SuiteConfig
 
 # Bumped when the world's corpora change, so that `make` rebuilds worlds made by older code
@@ -106,3 +108,19 @@ def changed_keys(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> 
         elif a != b:
             keys.append(f"{prefix}{key}")
     return keys
+
+
+def stamp_path(layout: Layout, stage: str) -> Path:
+    """Where ``stage``'s stamp lives (written by ``configs.stamps``)."""
+    return layout.root / "stamps" / f"{stage}.json"
+
+
+def times(layout: Layout) -> list[tuple[str, float]]:
+    """(stage, seconds) of every stamped stage, in pipeline order: the wall time ``make``
+    measured, which the report prints."""
+    found = []
+    for stage in STAGES:
+        path = stamp_path(layout, stage)
+        if path.is_file():
+            found.append((stage, float(json.loads(path.read_text()).get("seconds", 0.0))))
+    return found

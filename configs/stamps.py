@@ -26,12 +26,8 @@ from pathlib import Path
 from configs import cli
 from configs.errors import SuiteError
 from configs.layout import Layout
-from configs.stages import STAGES, changed_keys, fingerprint
+from configs.stages import STAGES, changed_keys, fingerprint, stamp_path, times
 from configs.variants import is_trained
-
-
-def stamp_path(layout: Layout, stage: str) -> Path:
-    return layout.root / "stamps" / f"{stage}.json"
 
 
 def prepare(layout: Layout, stage: str) -> list[str]:
@@ -62,16 +58,6 @@ def record(layout: Layout, stage: str, seconds: float) -> Path:
     tmp.write_text(json.dumps(body, indent=2))
     tmp.rename(path)
     return path
-
-
-def times(layout: Layout) -> list[tuple[str, float]]:
-    """(stage, seconds) of every stamped stage, in pipeline order."""
-    found = []
-    for stage in STAGES:
-        path = stamp_path(layout, stage)
-        if path.is_file():
-            found.append((stage, float(json.loads(path.read_text()).get("seconds", 0.0))))
-    return found
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ import yaml
 
 from configs.layout import Layout
 from configs.schema import SuiteConfig
-from configs.stamps import times
+from configs.stages import times
 from reports.card import NAME as CARD
 from reports.diagnostics import NAME as DIAGNOSTICS
 from reports.paper import PAPER_TABLES
