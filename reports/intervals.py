@@ -30,10 +30,11 @@ from evaluation.card import items_artifact
 from evaluation.perplexity import docs_artifact
 from evaluation.suites import SUITES, real_bbh_task
 from reports.paper import PAPER_TABLES, SUMMARY_SOURCE, TABLE_SUITE
-from reports.stats import Estimate, Items, estimate
+from reports.stats import Estimate, Items, estimate, point
 
 PER_ITEM = {"acc", "acc_norm", "exact_match", "em"}  # metrics that are means over items
 Score = float | tuple[float, float]  # an item's score, or a document's (bits, bytes)
+SUITE_GUESSES = {"bbh", "commonsense", "generation", "multiple"}  # the benchmarks (no rates)
 
 
 @dataclass(frozen=True)
@@ -143,16 +144,19 @@ class ItemReader:
             )
         )
 
-    def scores(self, run: pd.Series, stratum: Stratum) -> dict[str, Score] | None:
-        """Item id -> score in that run, or None when the run logged no samples."""
-        key = (run["run_id"], stratum.artifact)
+    def scores(
+        self, run: pd.Series, stratum: Stratum, guess: bool = False
+    ) -> dict[str, Score] | None:
+        """Item id -> score in that run (``guess``: what a uniform guess scores on the item),
+        or None when the run logged no samples."""
+        key = (run["run_id"], stratum.artifact, guess)
         if key not in self._cache:
             try:
                 lines = self._path(run, stratum.artifact).read_text().splitlines()
             except (OSError, mlflow.exceptions.MlflowException):
                 self._cache[key] = None
             else:
-                self._cache[key] = _parse(lines, stratum) or None
+                self._cache[key] = (_guess if guess else _parse)(lines, stratum) or None
         return self._cache[key]
 
 
@@ -166,6 +170,41 @@ def _parse(lines: list[str], stratum: Stratum) -> dict[str, Score]:
         _multiple_scores(lines) if stratum.suite == "multiple" else _lm_eval_scores(lines, stratum)
     )
     return {item: 100 * score for item, score in raw.items()}
+
+
+def _choices(arguments: list) -> int:
+    """An lm-eval item's number of choices: one loglikelihood request (context, continuation)
+    per choice; a generation request (context, settings) or a lone continuation, 0."""
+    scored = all(isinstance(a, list) and len(a) == 2 and isinstance(a[1], str) for a in arguments)
+    return len(arguments) if scored and len(arguments) > 1 else 0
+
+
+def _guess(lines: list[str], stratum: Stratum) -> dict[str, Score]:
+    """Item id -> percent a uniform guess scores: 100 / choices for a multiple-choice item,
+    0 for a generated answer or program (no finite set to guess from); nothing when the
+    records do not say what was asked."""
+    if stratum.suite == "multiple":
+        return {item: 0.0 for item in _parse(lines, stratum)}
+    rows = [json.loads(line) for line in lines if line.strip()]
+    if not all("arguments" in r for r in rows):
+        return {}
+    return {
+        str(r["doc_id"]): 100.0 / n if (n := _choices(r["arguments"])) else 0.0
+        for r in rows
+        if r.get("filter", "none") == (stratum.filter or "none")
+    }
+
+
+def guessing(reader: ItemReader, run: pd.Series, strata_: list[Stratum]) -> float | None:
+    """The score a uniform guess gets on a cell's tasks (averaged as the cell is), from one
+    run's samples; None without them (a pooled rate has no guess)."""
+    items = {}
+    for s in strata_:
+        found = reader.scores(run, s, guess=True) if s.suite in SUITE_GUESSES else None
+        if not found:
+            return None
+        items[s.task] = np.array(list(found.values()), dtype=float)
+    return point([items])
 
 
 def cell_items(
@@ -203,6 +242,7 @@ class CellStats:
     scores: dict[tuple[str, str], list[Items]]
     missing: dict[tuple[str, str], str]
     seeds: dict[str, tuple[int, bool]]
+    guesses: dict[str, float]  # column -> what a uniform guess scores on its items
 
     def seeds_known(self, row: str) -> bool:
         """A trained row needs two seeds or more before its training noise counts as seen."""
@@ -225,7 +265,7 @@ def cell_stats(
     reader: ItemReader,
 ) -> CellStats:
     """Every valued cell of ``table``: its 95% interval over items and seeds, or why not."""
-    estimates, scores, missing, seeds = {}, {}, {}, {}
+    estimates, scores, missing, seeds, guesses = {}, {}, {}, {}, {}
     for row in values.index:
         runs = newest_per_seed(row_runs(row))
         seeds[row] = (len(runs), bool(len(runs)) and bool(runs["tags.seed"].iloc[0]))
@@ -242,4 +282,6 @@ def cell_stats(
                 continue
             scores[(row, column)] = items
             estimates[(row, column)] = estimate(items)
-    return CellStats(estimates, scores, missing, seeds)
+            if column not in guesses and (g := guessing(reader, runs.iloc[0], found)) is not None:
+                guesses[column] = g
+    return CellStats(estimates, scores, missing, seeds, guesses)

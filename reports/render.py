@@ -15,6 +15,9 @@ import pandas as pd
 
 from configs.layout import Layout
 from reports.beyond import BASELINES, group_note, label
+from reports.floors import SUFFIX as FLOOR_SUFFIX
+from reports.floors import TABLES as FLOOR_TABLES
+from reports.floors import floors
 from reports.paper import PAPER_TABLES, as_frame
 from reports.sources import NOT_IN_PAPER
 from reports.stats import difference
@@ -282,7 +285,7 @@ def markdown(built: Built, config: str) -> str:
 
 def write_table(built: Built, layout: Layout) -> list[Path]:
     """``<table>.csv``, ``.md``, ``.tex`` and ``.claims.csv`` (read by report.md's Findings)
-    under the config's tables directory."""
+    under the config's tables directory; a benchmark table's ``.floor.csv`` too."""
     out = layout.tables
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{built.name}.{ext}" for ext in ("csv", "md", "tex", "claims.csv")]
@@ -292,6 +295,9 @@ def write_table(built: Built, layout: Layout) -> list[Path]:
         formatted(built, (r"\textbf{", "}")).to_latex(escape=False),
         claims(built).assign(table=built.name).to_csv(index=False),
     ]
+    if built.name in FLOOR_TABLES:
+        paths.append(out / f"{built.name}.{FLOOR_SUFFIX}")
+        texts.append(floors(built).to_csv(index=False))
     for path, text in zip(paths, texts, strict=True):
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(text)

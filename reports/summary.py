@@ -24,6 +24,7 @@ from configs.schema import SuiteConfig
 from configs.stages import times
 from reports.card import NAME as CARD
 from reports.diagnostics import NAME as DIAGNOSTICS
+from reports.floors import floor_section
 from reports.paper import PAPER_TABLES
 from reports.tables import search
 from reports.teacher import teacher_section
@@ -163,6 +164,7 @@ def report(cfg: SuiteConfig, layout: Layout, times: pd.DataFrame) -> str:
     drifted = packages[packages["locked"] != packages["installed"]]
     runs = stage_runs(layout)
     lines = [f"# Reproduction report: {cfg.name}", "", *card_section(layout), *findings(layout)]
+    lines += floor_section(layout)
     lines += teacher_section(layout)
     lines += [*_tables_section(layout), *_diagnostics_section(layout)]
     lines += ["## Training curves", ""]

@@ -58,7 +58,9 @@ def test_claims_and_files(micro_cfg, store) -> None:
     assert table.loc["Llama-2 CLM > Llama-2", "difference [95% CI]"].startswith("+")
     assert table.loc["FuseLLM > Llama-2 CLM", "paper"] == "holds"
     paths = write_table(t2, store)
-    assert [p.name for p in paths] == [f"table2.{e}" for e in ("csv", "md", "tex", "claims.csv")]
+    exts = ("csv", "md", "tex", "claims.csv", "floor.csv")
+    assert [p.name for p in paths] == [f"table2.{e}" for e in exts]
+    assert paths[-1].read_text().startswith("table,column,guessing,")  # no per-item samples
     md = paths[1].read_text()
     assert "(+" in md and "**" in md and "Missing cells" in md
     assert "Paper (" in md
