@@ -14,10 +14,9 @@ import pandas as pd
 
 from configs.layout import Layout
 from reports.beyond import label
-from reports.paper import PAPER_TABLES
+from reports.paper import BENCHMARK_TABLES, PAPER_TABLES
 from reports.tables import Built
 
-TABLES = ("table1", "table2", "table3", "table8")  # the benchmark tables (columns: tasks)
 SUFFIX = "floor.csv"
 COLUMNS = ["table", "column", "guessing", "best [95% CI]", "n (items)", "rows above guessing"]
 COLUMNS += ["outcome"]
@@ -26,15 +25,12 @@ COLUMNS += ["outcome"]
 def floors(built: Built) -> pd.DataFrame:
     """Per judged column: the guessing floor, the best row with its interval, and how many
     rows' intervals clear the floor (*measures* when one does, else *at its floor*)."""
-    paper = PAPER_TABLES[built.name]
+    paper, stats = PAPER_TABLES[built.name], built.stats
     columns = [paper.average_column] if paper.average_column else list(paper.columns)
     rows = []
-    for col in columns:
-        guess = built.stats.guesses.get(col) if built.stats else None
-        cells = {
-            row: est for (row, c), est in (built.stats.estimates if built.stats else {}).items()
-            if c == col
-        }  # fmt: skip
+    for col in columns if stats else []:
+        guess = stats.guesses.get(col)
+        cells = {row: est for (row, c), est in stats.estimates.items() if c == col}
         if guess is None or not cells:
             continue
         best = max(cells, key=lambda r: cells[r].value)
@@ -57,7 +53,7 @@ def floor_section(layout: Layout) -> list[str]:
     """report.md's section: every rendered benchmark table's floors, one table."""
     frames = [
         pd.read_csv(p, dtype=str, keep_default_na=False)
-        for name in TABLES
+        for name in BENCHMARK_TABLES
         if (p := layout.tables / f"{name}.{SUFFIX}").is_file()
     ]
     frames = [f for f in frames if not f.empty]

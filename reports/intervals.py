@@ -29,12 +29,11 @@ from configs.schema import SuiteConfig
 from evaluation.card import items_artifact
 from evaluation.perplexity import docs_artifact
 from evaluation.suites import SUITES, real_bbh_task
-from reports.paper import PAPER_TABLES, SUMMARY_SOURCE, TABLE_SUITE
+from reports.paper import BENCHMARK_TABLES, PAPER_TABLES, SUMMARY_SOURCE, TABLE_SUITE
 from reports.stats import Estimate, Items, estimate, point
 
 PER_ITEM = {"acc", "acc_norm", "exact_match", "em"}  # metrics that are means over items
 Score = float | tuple[float, float]  # an item's score, or a document's (bits, bytes)
-SUITE_GUESSES = {"bbh", "commonsense", "generation", "multiple"}  # the benchmarks (no rates)
 
 
 @dataclass(frozen=True)
@@ -197,10 +196,10 @@ def _guess(lines: list[str], stratum: Stratum) -> dict[str, Score]:
 
 def guessing(reader: ItemReader, run: pd.Series, strata_: list[Stratum]) -> float | None:
     """The score a uniform guess gets on a cell's tasks (averaged as the cell is), from one
-    run's samples; None without them (a pooled rate has no guess)."""
+    run's samples; None without them."""
     items = {}
     for s in strata_:
-        found = reader.scores(run, s, guess=True) if s.suite in SUITE_GUESSES else None
+        found = reader.scores(run, s, guess=True)
         if not found:
             return None
         items[s.task] = np.array(list(found.values()), dtype=float)
@@ -282,6 +281,7 @@ def cell_stats(
                 continue
             scores[(row, column)] = items
             estimates[(row, column)] = estimate(items)
-            if column not in guesses and (g := guessing(reader, runs.iloc[0], found)) is not None:
+            benchmark = table in BENCHMARK_TABLES and column not in guesses
+            if benchmark and (g := guessing(reader, runs.iloc[0], found)) is not None:
                 guesses[column] = g
     return CellStats(estimates, scores, missing, seeds, guesses)

@@ -105,6 +105,8 @@ SUMMARY_COLUMNS: tuple[str, ...] = ("bbh", "cs", "me")
 # The harness suite of each per-task benchmark table, and the table whose average each summary
 # column (kd, sources, ablation) repeats.
 TABLE_SUITE: dict[str, str] = {"table1": "bbh", "table2": "commonsense", "table8": "generation"}
+# The per-benchmark tables: their columns are tasks (rows when rendered, as in the paper).
+BENCHMARK_TABLES = ("table1", "table2", "table3", "table8")
 SUMMARY_SOURCE: dict[str, str] = {"bbh": "table1", "cs": "table2", "me": "table3"}
 
 COLUMN_LABELS: dict[str, str] = {

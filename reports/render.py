@@ -16,15 +16,13 @@ import pandas as pd
 from configs.layout import Layout
 from reports.beyond import BASELINES, group_note, label
 from reports.floors import SUFFIX as FLOOR_SUFFIX
-from reports.floors import TABLES as FLOOR_TABLES
 from reports.floors import floors
-from reports.paper import PAPER_TABLES, as_frame
+from reports.paper import BENCHMARK_TABLES, PAPER_TABLES, as_frame
 from reports.sources import NOT_IN_PAPER
 from reports.stats import difference
 from reports.stats import verdict as stats_verdict
 from reports.tables import Built
 
-TRANSPOSED = {"table1", "table2", "table3", "table8"}
 ITEMS_ROW, SEEDS_COLUMN = "n (items)", "seeds"
 GAIN_ROWS = {"llama2_clm", "llama2_kd", "fusellm", "fusechat_varm", "fusechat_sce"}
 # The paper's ordering claims, per table: (better row, worse row); judged on every column.
@@ -232,7 +230,7 @@ def markdown(built: Built, config: str) -> str:
     ours = formatted(built)
     beyond = [r for r in built.values.index if r not in paper.rows]
     theirs = as_frame(built.name).reindex(built.values.index).rename(index=label)
-    if built.name in TRANSPOSED:
+    if built.name in BENCHMARK_TABLES:
         ours, theirs = ours.T, theirs.T
     lines = [
         f"# {built.name}: {paper.paper_label} — {paper.metric}",
@@ -295,7 +293,7 @@ def write_table(built: Built, layout: Layout) -> list[Path]:
         formatted(built, (r"\textbf{", "}")).to_latex(escape=False),
         claims(built).assign(table=built.name).to_csv(index=False),
     ]
-    if built.name in FLOOR_TABLES:
+    if built.name in BENCHMARK_TABLES:
         paths.append(out / f"{built.name}.{FLOOR_SUFFIX}")
         texts.append(floors(built).to_csv(index=False))
     for path, text in zip(paths, texts, strict=True):
