@@ -1,6 +1,6 @@
 # FuseLLM reproduction suite. `make help` lists the targets.
 # Variables: CONFIG (default configs/tiny.yaml), RUNS (default runs), SET (extra overrides,
-# e.g. SET="--set fusion.topk=5").
+# e.g. SET="--set fusion.topk=5"), JOBS (stages side by side in `make reproduce`, default 2).
 CONFIG ?= configs/tiny.yaml
 RUNS ?= runs
 SET ?=
@@ -118,6 +118,13 @@ $(ROOT)/report.md: $(STAMPS)/eval.json $(STAMPS)/card.json $(PYTHIA_STAMP) $(FOR
 table1 table2 table3 table8 kd ensemble_merging sources ablation: setup ## one table
 	$(PY) -m reports $(ARGS) --table $@
 
+# `make reproduce` runs stages that do not wait for each other side by side (JOBS at a time):
+# the Pythia experiment, which needs only the world, beside represent → align → fuse → train →
+# eval, whose single-process stages leave a core idle. JOBS=1: one stage at a time.
+JOBS ?= 2
+ifneq ($(filter reproduce,$(MAKECMDGOALS)),)
+MAKEFLAGS += -j$(JOBS)
+endif
 reproduce: $(ROOT)/report.md ## everything: world, represent, align, fuse, train, pythia, card, eval, tables; time per stage
 
 # Chaos: CONFIG defaults to configs/micro.yaml here; RUNS/chaos is emptied and used twice.

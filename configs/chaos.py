@@ -52,7 +52,7 @@ class KillPoint:
         return f"{self.stage}: {self.path}" + (f" +{self.delay:g}s" if self.delay else "")
 
 
-# In the order ``make reproduce`` reaches them (eval before pythia: the Makefile's order).
+# In the order ``make reproduce JOBS=1`` reaches them (eval before pythia: the Makefile's order).
 ALL_POINTS = (
     KillPoint("world", "world/corpora"),
     KillPoint("world", "world/models/.openllama.tmp", 0.5),  # mid-training, MLflow run open
@@ -92,6 +92,8 @@ SKIPPED_FILES = {
 # JSON keys (at any depth) that hold wall times, dates or throughput, dropped before hashing.
 VOLATILE_KEYS = {
     "seconds",
+    "started",
+    "finished",
     "date",
     "start_time",
     "end_time",
@@ -203,7 +205,16 @@ def differences(reference: dict, got: dict) -> list[str]:
 
 def start(config: Path, runs: Path, log: Path) -> subprocess.Popen:
     """``make reproduce`` in its own process group (so a kill takes every child with it)."""
-    cmd = ["make", "--no-print-directory", "reproduce", f"CONFIG={config}", f"RUNS={runs}"]
+    # one stage at a time: the kill points chain in pipeline order, which the Pythia stage
+    # running beside the main chain (make's default JOBS=2) would not keep
+    cmd = [
+        "make",
+        "--no-print-directory",
+        "reproduce",
+        f"CONFIG={config}",
+        f"RUNS={runs}",
+        "JOBS=1",
+    ]
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}  # RUNS' store
     with log.open("a") as out:
         return subprocess.Popen(

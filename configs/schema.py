@@ -258,6 +258,10 @@ class EvaluationSection(Section):
     )
     backend: Literal["lm_eval", "opencompass"] = "lm_eval"
     batch_size: int = Field(default=8, ge=1)
+    # lm-eval's request cache (a SQLite row committed per request): a re-run then computes only
+    # what changed. Worth it for 7B models; on the tiny ones the commits cost more than the
+    # requests (configs/tiny.yaml turns it off).
+    request_cache: bool = True
     limit: int | None = Field(default=None, ge=1, description="items per task; None = all")
     # One suite's cap over ``limit`` (null = all its items): cheap loglikelihood suites can
     # take their whole sets while chain of thought and code stay capped.

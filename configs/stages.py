@@ -115,12 +115,29 @@ def stamp_path(layout: Layout, stage: str) -> Path:
     return layout.root / "stamps" / f"{stage}.json"
 
 
+def _stamps(layout: Layout) -> list[tuple[str, dict[str, Any]]]:
+    """(stage, stamp) of every stamped stage, in pipeline order."""
+    paths = [(stage, stamp_path(layout, stage)) for stage in STAGES]
+    return [(stage, json.loads(path.read_text())) for stage, path in paths if path.is_file()]
+
+
 def times(layout: Layout) -> list[tuple[str, float]]:
     """(stage, seconds) of every stamped stage, in pipeline order: the wall time ``make``
     measured, which the report prints."""
-    found = []
-    for stage in STAGES:
-        path = stamp_path(layout, stage)
-        if path.is_file():
-            found.append((stage, float(json.loads(path.read_text()).get("seconds", 0.0))))
-    return found
+    return [(stage, float(stamp.get("seconds", 0.0))) for stage, stamp in _stamps(layout)]
+
+
+def total(layout: Layout) -> float:
+    """Wall seconds the pipeline's stages took together: the union of their [start, finish]
+    intervals, since stages run side by side (``make reproduce`` runs the Pythia experiment
+    beside the main chain) and a stage re-run later leaves a gap; the plain sum when a stamp
+    predates the recorded start."""
+    stamps = sorted((stamp for _, stamp in _stamps(layout)), key=lambda s: s.get("started", 0))
+    if any("started" not in stamp for stamp in stamps):
+        return sum(float(stamp.get("seconds", 0.0)) for stamp in stamps)
+    covered, reached = 0.0, float("-inf")
+    for stamp in stamps:
+        start, end = max(stamp["started"], reached), stamp["finished"]
+        covered += max(0.0, end - start)
+        reached = max(reached, end)
+    return covered

@@ -26,7 +26,7 @@ from pathlib import Path
 from configs import cli
 from configs.errors import SuiteError
 from configs.layout import Layout
-from configs.stages import STAGES, changed_keys, fingerprint, stamp_path, times
+from configs.stages import STAGES, changed_keys, fingerprint, stamp_path, times, total
 from configs.variants import is_trained
 
 
@@ -49,11 +49,18 @@ def prepare(layout: Layout, stage: str) -> list[str]:
     return changed
 
 
-def record(layout: Layout, stage: str, seconds: float) -> Path:
-    """Write the stamp (atomically): the slice the outputs now match and the wall time."""
+def record(layout: Layout, stage: str, started: float, finished: float) -> Path:
+    """Write the stamp (atomically): the slice the outputs now match, the wall time and when
+    the stage ran (epoch seconds: stages that ran side by side overlap)."""
     path = stamp_path(layout, stage)
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = {"stage": stage, "seconds": round(seconds, 1), "config": fingerprint(layout.cfg, stage)}
+    body = {
+        "stage": stage,
+        "seconds": round(finished - started, 1),
+        "started": round(started, 1),
+        "finished": round(finished, 1),
+        "config": fingerprint(layout.cfg, stage),
+    }
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(body, indent=2))
     tmp.rename(path)
@@ -75,18 +82,18 @@ def main() -> None:
         rows = times(layout)
         for stage, seconds in rows:
             print(f"  {stage:<10} {seconds / 60:6.1f} min")
-        print(f"  {'total':<10} {sum(s for _, s in rows) / 60:6.1f} min")
+        print(f"  {'total':<10} {total(layout) / 60:6.1f} min")
         return
     if not args.stage or not args.command:
         raise SuiteError("give --stage NAME -- COMMAND (or --times)")
     changed = prepare(layout, args.stage)
     if changed:
         print(f"{args.stage}: config changed ({', '.join(changed[:5])}): outputs rebuilt")
-    started = time.monotonic()
+    started = time.time()
     code = subprocess.call(args.command)
     if code != 0:
         sys.exit(code)  # the stage printed its own error; no stamp, so make retries it
-    record(layout, args.stage, time.monotonic() - started)
+    record(layout, args.stage, started, time.time())
 
 
 if __name__ == "__main__":

@@ -189,7 +189,9 @@ def run_harness(
     skipped = [] if cfg.is_tiny else opencompass_only(suite)
     if skipped:
         print(f"{suite}: {', '.join(skipped)} need the OpenCompass backend: skipped")
-    results = run_lm_eval(path, tasks, include, out, ev.batch_size, limit, device, dtype)
+    results = run_lm_eval(
+        path, tasks, include, out, ev.batch_size, limit, device, dtype, ev.request_cache
+    )
     return "lm_eval", lm_eval.__version__, results
 
 

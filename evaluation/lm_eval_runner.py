@@ -3,10 +3,11 @@
 One call is one `lm_eval.simple_evaluate` with the HF backend. It writes, under `out_dir`:
 ``results.json`` (the harness's results, configs, versions, n-shot and higher_is_better, as
 its EvaluationTracker would), ``results.md`` (its `make_table`), ``samples_<task>.jsonl``
-(every prompt, response and score), and ``cache/`` (lm-eval's request cache, so a re-run only
-computes what changed). The environment record lm-eval adds to every results.json (torch's
-``collect_env``, which runs ``pip list`` and other tools: about a second per call, more than
-a tiny suite's requests) is taken once per process and reused by later suites.
+(every prompt, response and score), and, with ``request_cache``, ``cache/`` (lm-eval's
+request cache, so a re-run only computes what changed). The environment record lm-eval adds
+to every results.json (torch's ``collect_env``, which runs ``pip list`` and other tools: about
+a second per call, more than a tiny suite's requests) is taken once per process and reused by
+later suites.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def run_lm_eval(
     limit: int | None,
     device: str = "cpu",
     dtype: str = "float32",
+    request_cache: bool = True,
 ) -> dict:
     """Evaluate one checkpoint on lm-eval tasks; return what ``results.json`` holds.
 
@@ -93,10 +95,12 @@ def run_lm_eval(
         limit: items per task (None: all).
         device: torch device, e.g. "cpu" or "cuda".
         dtype: weights dtype for the HF backend.
+        request_cache: keep lm-eval's request cache under ``out_dir/cache``.
     """
     check_model(model_path)
     manager = task_manager(tasks, include_path)
-    (out_dir / "cache").mkdir(parents=True, exist_ok=True)
+    cache = out_dir / "cache" / "lm" if request_cache else None
+    (cache.parent if cache else out_dir).mkdir(parents=True, exist_ok=True)
     model_args = f"pretrained={model_path},dtype={dtype}"
     if (window := context_length(model_path)) is not None:
         model_args += f",max_length={window}"
@@ -110,7 +114,7 @@ def run_lm_eval(
             device=device,
             limit=limit,
             log_samples=True,
-            use_cache=str(out_dir / "cache" / "lm"),
+            use_cache=str(cache) if cache is not None else None,
         )
     samples = results.pop("samples")
     table = make_table(results) + (make_table(results, "groups") if results.get("groups") else "")

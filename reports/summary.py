@@ -21,7 +21,7 @@ import yaml
 
 from configs.layout import Layout
 from configs.schema import SuiteConfig
-from configs.stages import times
+from configs.stages import times, total
 from reports.card import NAME as CARD
 from reports.diagnostics import NAME as DIAGNOSTICS
 from reports.floors import floor_section
@@ -42,11 +42,12 @@ def _duration(seconds: float) -> str:
 
 
 def stage_times(layout: Layout) -> pd.DataFrame:
-    """Wall time of every stamped pipeline stage, in pipeline order, and their total."""
+    """Wall time of every stamped pipeline stage, in pipeline order, and the pipeline's
+    (``configs.stages.total``: stages that ran side by side count once)."""
     rows = times(layout)
     if not rows:
         return pd.DataFrame(columns=["stage", "wall"])
-    rows.append(("total", sum(seconds for _, seconds in rows)))
+    rows.append(("total", total(layout)))
     return pd.DataFrame({"stage": [s for s, _ in rows], "wall": [_duration(t) for _, t in rows]})
 
 

@@ -19,7 +19,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from configs import tracking
 from configs.layout import Layout, atomic_dir
-from configs.schema import ModelSpec, SuiteConfig
+from configs.schema import BuildSpec, ModelSpec, SuiteConfig
 from configs.stages import STAGES
 from configs.workers import run_stage_in_workers
 from fusion.corpus import load_corpora
@@ -140,12 +140,20 @@ def build_world(cfg: SuiteConfig, layout: Layout) -> None:
     build_probes(kb, layout)
     build_tokenizers(cfg, layout, corpora)
     specs = built_models(cfg)
-    todo = [m.name for m in specs if not m.build.init_from and not Path(layout.model(m)).exists()]
+    fresh = [m for m in specs if not m.build.init_from and not Path(layout.model(m)).exists()]
+    todo = [m.name for m in sorted(fresh, key=lambda m: -training_cost(m.build))]
     if cfg.workers > 1 and len(todo) > 1:  # those continued from another come after it
         tracking.experiment_id(layout)
         run_stage_in_workers(cfg, layout, STAGES["world"].module, todo, verb="pretraining")
     build_models(cfg, layout, [m.name for m in specs])
     write_manifest(layout, versions)
+
+
+def training_cost(build: BuildSpec) -> int:
+    """Pretraining work of a model, up to a constant (tokens x layers x width squared): the
+    workers take the costliest first, so the last one started is short (in a measured run
+    the teacher, started third, trained alone for its last two minutes)."""
+    return build.steps * build.batch_size * build.seq_len * build.num_layers * build.hidden_size**2
 
 
 def build_models(cfg: SuiteConfig, layout: Layout, names: list[str]) -> None:

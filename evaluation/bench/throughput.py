@@ -1,7 +1,7 @@
 """Eval throughput, ours vs lm-eval's default HF settings, on the same items in one run.
 
 Ours is `evaluation.lm_eval_runner.run_lm_eval` as ``make eval`` calls it (the tiny config's
-batch size, the request cache, the written outputs); the default is a plain
+batch size and request-cache setting, the written outputs); the default is a plain
 ``lm_eval.simple_evaluate(model="hf", batch_size=1)`` without cache. Both score the same
 items of the bench's tasks (`evaluation.bench.inputs`) with the same random-init Llama, once
 for the loglikelihood (multiple-choice) tasks and once for the chain-of-thought generation
@@ -23,10 +23,11 @@ import torch
 from lm_eval.tasks import TaskManager
 from lm_eval.utils import handle_non_serializable
 
+from configs.loader import load_config
 from evaluation.bench.inputs import BBH, COMMONSENSE, build_checkpoint, write_tasks
 from evaluation.lm_eval_runner import run_lm_eval
 
-OURS_BATCH = 8  # configs/tiny.yaml evaluation.batch_size
+OURS = load_config(Path(__file__).parents[2] / "configs" / "tiny.yaml").evaluation
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"  # both sides, as `make eval` picks it
 Samples = dict[tuple[str, int], dict[str, Any]]  # (task, doc_id) -> the sample's record
 
@@ -41,7 +42,9 @@ def _keyed(samples: dict[str, list[dict]]) -> Samples:
 
 def ours(model: str, tasks: list[str], include: Path, out: Path, limit: int) -> Samples:
     """The samples ``run_lm_eval`` wrote (one ``samples_<task>.jsonl`` per task)."""
-    run_lm_eval(model, tasks, include, out, OURS_BATCH, limit, DEVICE)
+    run_lm_eval(
+        model, tasks, include, out, OURS.batch_size, limit, DEVICE, request_cache=OURS.request_cache
+    )
     read = {t: (out / f"samples_{t}.jsonl").read_text().splitlines() for t in tasks}
     return _keyed({t: [json.loads(line) for line in lines] for t, lines in read.items()})
 
@@ -100,7 +103,7 @@ def side_by_side(
     """One row: items/s of both settings on ``tasks``, every round checked identical.
 
     Rounds alternate the two settings, so load drift on a shared machine hits both; each
-    side's fastest round counts. Ours starts each round with an empty request cache.
+    side's fastest round counts. Ours starts each round with an empty request cache (if any).
     """
     best = {"ours": float("inf"), "default": float("inf")}
     gap = 0.0

@@ -52,7 +52,7 @@ def test_prepare_removes_only_outputs_of_a_changed_slice(tmp_path) -> None:
     for out in ("fuse", "train", "eval"):
         (layout.root / out / "x").mkdir(parents=True)
     for stage in ("fuse", "train", "eval"):
-        stamps.record(layout, stage, 1.0)
+        stamps.record(layout, stage, 0.0, 1.0)
     assert stamps.prepare(layout, "train") == []
     assert (layout.root / "train" / "x").is_dir()
     changed = Layout.of(load_config(MICRO, ["training.lr=0.5"]), tmp_path)
@@ -98,7 +98,7 @@ def test_make_reproduce_is_up_to_date_after_a_run_and_redoes_all_after_a_config_
     past = time.time() - 100
     os.utime(config, (past, past))
     for i, stage in enumerate([*PIPELINE, "pythia", "card"]):
-        stamps.record(layout, stage, 1.0)
+        stamps.record(layout, stage, 0.0, 1.0)
         os.utime(stamps.stamp_path(layout, stage), (past + i + 1, past + i + 1))
     (layout.root / "report.md").write_text("report")
     variables = [f"CONFIG={config}", f"RUNS={tmp_path / 'runs'}"]

@@ -104,11 +104,14 @@ def test_stage_runs_times_and_package_versions(store, tmp_path) -> None:
     # wall times are make's (the stamps), in pipeline order whatever order they were written
     elsewhere = Layout.of(store.cfg, tmp_path / "runs")
     assert summary.stage_times(elsewhere).empty
-    for stage, seconds in [("train", 90.0), ("world", 3725.0)]:
-        stamps.record(elsewhere, stage, seconds)
+    for stage, start, end in [("train", 4000.0, 4090.0), ("world", 0.0, 3725.0)]:
+        stamps.record(elsewhere, stage, start, end)
     times = summary.stage_times(elsewhere)
     assert times.values.tolist() == [["world", "1h 02m 05s"], ["train", "1m 30s"],
                                      ["total", "1h 03m 35s"]]  # fmt: skip
+    # the total is the time some stage ran: the Pythia experiment beside train counts once
+    stamps.record(elsewhere, "pythia", 3800.0, 4060.0)
+    assert summary.stage_times(elsewhere).values.tolist()[-1] == ["total", "1h 06m 55s"]
     lock = tmp_path / "requirements.lock"
     lock.write_text("# pinned\nmlflow==0.0.1\nno-such-package-here==1.0 ; python_version>'3'\n")
     versions = summary.package_versions(lock).set_index("package")
