@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from evaluation import lm_eval_runner
-from evaluation.bench.card import bench_card, card_sequences
+from evaluation.bench.card import bench_card, card_items
 from evaluation.bench.inputs import BBH, build_checkpoint, write_tasks
 from evaluation.bench.throughput import Samples, ScoreMismatch, bench_eval, compare, ours
 
@@ -87,13 +87,15 @@ def test_the_environment_record_is_kept_once_per_process(scored) -> None:
 def test_card_bench_row_times_both_ways_on_the_same_sequences() -> None:
     row = bench_card(passages=2, clozes=3, repeats=1)
     assert row["name"] == "card scoring" and row["sequences"] == 4 * (2 + 3)
-    assert row["kept_logits_seq_per_s"] > 0 and row["all_logits_seq_per_s"] > 0
+    assert row["shared_context_seq_per_s"] > 0 and row["whole_choices_seq_per_s"] > 0
     assert float(row["max_logprob_diff"]) <= 1e-4
 
 
-def test_card_sequences_have_the_cards_shapes() -> None:
-    seqs = card_sequences(passages=1, clozes=2, seed=3)
-    assert len(seqs) == 12 and seqs == card_sequences(passages=1, clozes=2, seed=3)
+def test_card_items_have_the_cards_shapes() -> None:
+    items = card_items(passages=1, clozes=2, seed=3)
+    assert items == card_items(passages=1, clozes=2, seed=3)
+    seqs = [seq for item in items for seq in item]
+    assert [len(item) for item in items] == [4, 4, 4]
     passage = [ids[: len(ids) - n] for ids, n in seqs[:4]]
     assert all(p == passage[0] for p in passage) and len(passage[0]) == 301  # BOS + 300
     assert all(1 <= n <= 8 for _, n in seqs[:4]) and all(1 <= n <= 4 for _, n in seqs[4:])

@@ -29,7 +29,7 @@ def test_batched_logprobs_equal_unbatched(architecture: str, micro_cfg, micro_wo
     specs = [*micro_cfg.models.all(), micro_cfg.pythia.base]
     spec = next(s for s in specs if s.build.architecture == architecture)
     tok, model = load_causal_lm(micro_world.model(spec))
-    assert score._keeps_logits(model) == (architecture != "mpt")
+    assert score._accepts(model, "logits_to_keep") == (architecture != "mpt")
     pairs = [("The cat sat on the", " mat."), ("A", " much longer continuation here"), ("x", " y")]
     seqs = [encode_pair(tok, c, x, 64) for c, x in pairs]
     batched = continuation_logprobs(model, seqs, tok.pad_token_id or 0, batch_size=3)
@@ -38,6 +38,34 @@ def test_batched_logprobs_equal_unbatched(architecture: str, micro_cfg, micro_wo
             lp = torch.log_softmax(model(torch.tensor([ids])).logits[0].float(), -1)
         want = sum(lp[t - 1, ids[t]].item() for t in range(len(ids) - n, len(ids)))
         assert got == pytest.approx(want, abs=1e-4)
+
+
+@pytest.mark.parametrize("architecture", ["llama", "mpt", "gpt_neox"])
+def test_choices_from_a_shared_context_equal_each_choice_whole(
+    architecture: str, micro_cfg, micro_world
+) -> None:
+    """Context run once and choices continued from its cache (left-padded contexts of
+    different lengths, a different count of choices per item, a choice whose context tokens
+    end differently, an item cut to the window so its choices share nothing) equal each
+    choice's own forward; batches of 5 choices split items across forwards."""
+    specs = [*micro_cfg.models.all(), micro_cfg.pythia.base]
+    spec = next(s for s in specs if s.build.architecture == architecture)
+    tok, model = load_causal_lm(micro_world.model(spec))
+    items = [
+        [encode_pair(tok, "The cat sat on the", c, 64) for c in (" mat.", " sofa", " floor now")],
+        [encode_pair(tok, "A", c, 64) for c in (" b", " much longer continuation here")],
+        [encode_pair(tok, "Over the hills and far away, there", c, 64) for c in (" is", "'s")],
+        [encode_pair(tok, " ".join(f"w{i}" for i in range(40)), c, 12) for c in (" x", " a b c")],
+    ]
+    assert score.shared_prefix(items[0]) > 1 and score.shared_prefix(items[3]) == 0
+    shared = score.choice_logprobs(model, items, tok.pad_token_id or 0, batch_size=5)
+    assert [len(s) for s in shared] == [len(item) for item in items]
+    for item, sums in zip(items, shared, strict=True):
+        for (ids, n), got in zip(item, sums, strict=True):
+            with torch.inference_mode():
+                lp = torch.log_softmax(model(torch.tensor([ids])).logits[0].float(), -1)
+            want = sum(lp[t - 1, ids[t]].item() for t in range(len(ids) - n, len(ids)))
+            assert got == pytest.approx(want, abs=1e-4), (ids, n)
 
 
 def test_continuation_is_what_follows_the_context_tokens(target) -> None:
