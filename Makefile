@@ -120,10 +120,13 @@ table1 table2 table3 table8 kd ensemble_merging sources ablation: setup ## one t
 
 # `make reproduce` runs stages that do not wait for each other side by side (JOBS at a time):
 # the Pythia experiment, which needs only the world, beside represent → align → fuse → train →
-# eval, whose single-process stages leave a core idle. JOBS=1: one stage at a time.
+# eval, whose single-process stages leave a core idle. JOBS=1: one stage at a time. Each stage
+# then gets its share of the cores as torch threads (OMP_NUM_THREADS, unless set), which
+# `workers` split further: more threads than cores made represent 4x slower in a trial.
 JOBS ?= 2
 ifneq ($(filter reproduce,$(MAKECMDGOALS)),)
 MAKEFLAGS += -j$(JOBS)
+export OMP_NUM_THREADS ?= $(shell n=$$(( $$(nproc) / $(JOBS) )); echo $$(( n > 0 ? n : 1 )))
 endif
 reproduce: $(ROOT)/report.md ## everything: world, represent, align, fuse, train, pythia, card, eval, tables; time per stage
 

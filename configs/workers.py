@@ -2,13 +2,15 @@
 
 Small models spend part of their time in Python overhead and in single-threaded kernels,
 which one process cannot spread over the cores; ``workers`` processes, each with its share of
-the cores as torch threads, keep more of them busy. For training the gain is modest (`make
-bench`, row "workers": 1.24x with two workers on 2 cores); evaluation also waits on compilers
-and test programs. Each worker is the stage's ordinary CLI on the same validated config,
-started once (importing torch, transformers and MLflow takes seconds) with ``--from-stdin``:
-it handles the items it is handed one after another, exactly as a single process handles them
-all, and prints ``DONE <item>`` after each; the parent hands out the next item as soon as a
-worker is free. Shared inputs must exist before the workers start (the caller prepares them).
+the stage's threads as torch threads (``OMP_NUM_THREADS`` when set, as `make reproduce` sets
+it for stages that run side by side; else the cores), keep more of them busy. For training
+the gain is modest (`make bench`, row "workers": 1.24x with two workers on 2 cores);
+evaluation also waits on compilers and test programs. Each worker is the stage's ordinary
+CLI on the same validated config, started once (importing torch, transformers and MLflow
+takes seconds) with ``--from-stdin``: it handles the items it is handed one after another,
+exactly as a single process handles them all, and prints ``DONE <item>`` after each; the
+parent hands out the next item as soon as a worker is free. Shared inputs must exist before
+the workers start (the caller prepares them).
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ def run_in_workers(
 ) -> None:
     """Hand every item to one of ``workers`` processes running ``cmd``, calling ``on_done``
     as each succeeds; after a failure no item is started, and the first failure is raised."""
-    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    budget = int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)  # this stage's cores
+    threads = str(max(1, budget // workers))
     env = os.environ | {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
     todo = _Queue(items)
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -32,6 +32,7 @@ def _cmd(log: Path) -> list[str]:
 def test_every_item_is_handled_once_over_the_workers(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(Path(__file__).resolve().parents[2])  # `configs` importable
     monkeypatch.setattr("configs.workers.os.cpu_count", lambda: 4)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     log, done = tmp_path / "log", []
     items = [f"item{i}" for i in range(7)]
     run_in_workers(_cmd(log), items, 2, done.append)
@@ -39,6 +40,11 @@ def test_every_item_is_handled_once_over_the_workers(tmp_path, monkeypatch) -> N
     assert sorted(r[1] for r in rows) == items and sorted(done) == items
     assert len({r[0] for r in rows}) == 2  # two processes, each handed several items
     assert {r[2] for r in rows} == {"2"}  # each with its share of the cores as threads
+    # a stage given fewer threads (make reproduce: stages side by side) splits those instead
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    log.unlink()
+    run_in_workers(_cmd(log), items, 2)
+    assert {line.split()[2] for line in log.read_text().splitlines()} == {"1"}
 
 
 def test_a_failure_names_its_item_and_starts_nothing_more(tmp_path, monkeypatch) -> None:
