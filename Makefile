@@ -1,6 +1,6 @@
 # FuseLLM reproduction suite. `make help` lists the targets.
 # Variables: CONFIG (default configs/tiny.yaml), RUNS (default runs), SET (extra overrides,
-# e.g. SET="--set fusion.topk=5"), JOBS (stages side by side in `make reproduce`, default 2).
+# e.g. SET="--set fusion.topk=5"), JOBS (stages side by side in `make reproduce`, default 1).
 CONFIG ?= configs/tiny.yaml
 RUNS ?= runs
 SET ?=
@@ -118,12 +118,12 @@ $(ROOT)/report.md: $(STAMPS)/eval.json $(STAMPS)/card.json $(PYTHIA_STAMP) $(FOR
 table1 table2 table3 table8 kd ensemble_merging sources ablation: setup ## one table
 	$(PY) -m reports $(ARGS) --table $@
 
-# `make reproduce` runs stages that do not wait for each other side by side (JOBS at a time):
-# the Pythia experiment, which needs only the world, beside represent → align → fuse → train →
-# eval, whose single-process stages leave a core idle. JOBS=1: one stage at a time. Each stage
-# then gets its share of the cores as torch threads (OMP_NUM_THREADS, unless set), which
-# `workers` split further: more threads than cores made represent 4x slower in a trial.
-JOBS ?= 2
+# JOBS=2 runs stages of `make reproduce` that do not wait for each other side by side: the
+# Pythia experiment (it needs only the world) beside represent → align → fuse → train, and the
+# card beside eval. Each stage gets its share of the cores as torch threads (OMP_NUM_THREADS,
+# unless set), which `workers` split further. On 2 cores that was slower than one stage at a
+# time (README, "Status and limits"): the default is 1; a machine with more cores may gain.
+JOBS ?= 1
 ifneq ($(filter reproduce,$(MAKECMDGOALS)),)
 MAKEFLAGS += -j$(JOBS)
 export OMP_NUM_THREADS ?= $(shell n=$$(( $$(nproc) / $(JOBS) )); echo $$(( n > 0 ? n : 1 )))

@@ -205,8 +205,8 @@ def differences(reference: dict, got: dict) -> list[str]:
 
 def start(config: Path, runs: Path, log: Path) -> subprocess.Popen:
     """``make reproduce`` in its own process group (so a kill takes every child with it)."""
-    # one stage at a time: the kill points chain in pipeline order, which the Pythia stage
-    # running beside the main chain (make's default JOBS=2) would not keep
+    # one stage at a time (whatever JOBS the environment sets): the kill points chain in
+    # pipeline order, which stages side by side would not keep
     cmd = [
         "make",
         "--no-print-directory",
