@@ -129,9 +129,8 @@ def times(layout: Layout) -> list[tuple[str, float]]:
 
 def total(layout: Layout) -> float:
     """Wall seconds the pipeline's stages took together: the union of their [start, finish]
-    intervals, since stages run side by side (``make reproduce`` runs the Pythia experiment
-    beside the main chain) and a stage re-run later leaves a gap; the plain sum when a stamp
-    predates the recorded start."""
+    intervals, since stages may run side by side (``make reproduce JOBS=2``) and a stage
+    re-run later leaves a gap; the plain sum when a stamp predates the recorded start."""
     stamps = sorted((stamp for _, stamp in _stamps(layout)), key=lambda s: s.get("started", 0))
     if any("started" not in stamp for stamp in stamps):
         return sum(float(stamp.get("seconds", 0.0)) for stamp in stamps)
