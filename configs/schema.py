@@ -273,6 +273,10 @@ class EvaluationSection(Section):
     multiple_samples: int = Field(default=1, ge=1, description="per problem; 1 = greedy")
     multiple_temperature: float = Field(default=0.2, gt=0, le=2, description="when sampling")
     multiple_max_new_tokens: int = Field(default=128, ge=1)
+    # A suite run only on the models named (config models or trained variants, a variant
+    # with all its seed replicas), where a config's tables show that suite for those rows
+    # alone; a suite not named runs on every model. `make eval MODEL=x SUITES=s` still runs it.
+    suite_models: dict[EvalSuite, list[str]] = Field(default_factory=dict)
     paper_settings: PaperSettings | None = None  # pinned by paper configs
     # "real": BBH and HumanEval items shipped by PyPI packages (make real-data) instead of the
     # tiny world's or the hub's; only the suites those packages cover, and perplexity (held-out

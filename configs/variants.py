@@ -153,6 +153,15 @@ def replica(cfg: SuiteConfig, variant: str, seed: int) -> str:
     return variant if seed == cfg.training.seed else f"{variant}-seed{seed}"
 
 
+def variant_of(cfg: SuiteConfig, model: str) -> str:
+    """The variant a seed replica was trained as (`replica` read backwards); other names
+    unchanged."""
+    for seed in cfg.reporting.seeds:
+        if model.endswith(suffix := f"-seed{seed}"):
+            return model.removesuffix(suffix)
+    return model
+
+
 def train_runs(cfg: SuiteConfig, variants: list[str] | None = None) -> list[tuple[str, int]]:
     """(variant, seed) of every training run: each variant once per ``reporting.seeds``, so the
     tables can show mean ± std over the seeds."""

@@ -29,7 +29,7 @@ from configs.layout import Layout
 from configs.schema import SuiteConfig
 from configs.stages import STAGES, changed_keys, fingerprint
 from configs.tracking import metric_key
-from configs.variants import lineage, replica, train_runs
+from configs.variants import lineage, replica, train_runs, train_variants, variant_of
 from configs.workers import run_stage_in_workers
 from evaluation import perplexity as ppl
 from evaluation.code.suite import run_suite
@@ -91,6 +91,21 @@ def task_files(cfg: SuiteConfig, layout: Layout) -> Path | None:
 def uses_opencompass(cfg: SuiteConfig, suite: str) -> bool:
     """Whether `suite` runs through OpenCompass (generation, backend opencompass) or lm-eval."""
     return harness_of(cfg, suite) == "opencompass"
+
+
+def model_suites(cfg: SuiteConfig, name: str) -> list[str]:
+    """The config's suites that run on model ``name``: every one, except that
+    ``evaluation.suite_models`` keeps a suite to the models it names (a seed replica goes by
+    its variant). A name there that is no model or variant of the config is one line."""
+    only = cfg.evaluation.suite_models
+    known = [s.name for s in cfg.models.all()] + list(train_variants(cfg))
+    known += [cfg.pythia.base.name] if cfg.pythia else []
+    for suite, names in only.items():
+        for unknown in set(names) - set(known):
+            hint = registry.hint(unknown, known)
+            raise SuiteError(f"evaluation.suite_models.{suite} names '{unknown}': {hint}")
+    variant = variant_of(cfg, name)
+    return [s for s in cfg.evaluation.suites if s not in only or variant in only[s]]
 
 
 def plan_tasks(cfg: SuiteConfig, suites: list[str], only: list[str] | None) -> dict[str, list]:
@@ -204,10 +219,10 @@ def evaluate(
     device: str = "cpu",
 ) -> dict[str, dict]:
     """Run the selected suites on MODEL; return each suite's results (as written to disk)."""
-    chosen = suites or list(cfg.evaluation.suites)
+    name, path, dtype = resolve_model(cfg, layout, model)
+    chosen = suites or model_suites(cfg, name)
     for suite in chosen:
         registry.check(suite, ALL_SUITES, "suite")
-    name, path, dtype = resolve_model(cfg, layout, model)
     plan = plan_tasks(cfg, chosen, tasks)
     include = task_files(cfg, layout) if any(plan.values()) else None
     out, ev = layout.evaluation(name), cfg.evaluation
@@ -268,12 +283,13 @@ def evaluate_all(cfg: SuiteConfig, layout: Layout, device: str) -> list[str]:
     """Every config model and every finished trained variant, each once (``done.json``, for
     the slice it was evaluated from)."""
     names = [s.name for s in cfg.models.all()]
+    model_suites(cfg, names[0])  # a wrong evaluation.suite_models fails before any model runs
     trained = [replica(cfg, v, s) for v, s in train_runs(cfg)]
     names += [v for v in trained if (layout.trained(v) / "meta.json").exists()]
     todo = [n for n in names if not evaluated(cfg, layout, n)]
 
     def mark_done(name: str) -> None:
-        body = {"suites": list(cfg.evaluation.suites), "made_from": made_from(cfg, layout, name)}
+        body = {"suites": model_suites(cfg, name), "made_from": made_from(cfg, layout, name)}
         write_text(layout.evaluation(name) / "done.json", json.dumps(body, indent=1))
 
     if cfg.workers > 1 and len(todo) > 1:

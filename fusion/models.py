@@ -23,13 +23,15 @@ from transformers import (
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import ModelSpec
-from fusion import real_models
+from fusion import attention_mask, real_models
 from fusion.gguf import ensure_converted
 
 # Config keys of the context window across architectures (Llama, GPT-NeoX: the first; GPT-2:
 # n_positions / n_ctx; MPT: max_seq_len; some remote-code models: seq_length). lm-eval reads
 # only the first three and would feed an MPT model prompts longer than its ALiBi table.
 CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "n_ctx", "max_seq_len", "seq_length")
+
+attention_mask.install()  # padded batches build their SDPA masks without vmap (same masks)
 
 
 def context_length(config: PretrainedConfig | str) -> int | None:

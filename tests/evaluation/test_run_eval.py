@@ -14,7 +14,7 @@ from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.loader import load_config
 from configs.tracking import metric_key
-from evaluation.evaluate import evaluate, evaluated, made_from
+from evaluation.evaluate import evaluate, evaluated, made_from, model_suites
 from evaluation.lm_eval_runner import run_lm_eval
 from evaluation.tasks.tiny import TASKS_VERSION, tiny_tasks
 
@@ -118,3 +118,23 @@ def test_done_marks_an_evaluation_only_for_its_slice(micro_cfg, tmp_path, capsys
         json.dumps(body | {"made_from": made_from(limited, layout, "clm")})
     )
     assert not evaluated(micro_cfg, layout, "clm") and not out.exists()
+
+
+def test_suite_models_keep_a_suite_to_the_rows_that_show_it(micro_cfg) -> None:
+    """A suite named in ``evaluation.suite_models`` runs on the models listed there (a seed
+    replica as its variant); the others run everywhere; an unknown name is one line."""
+    cfg = load_config(
+        ROOT / "configs/micro.yaml",
+        ["evaluation.suite_models={generation: [llama2, fusellm]}", "reporting.seeds=[42,43]"],
+    )
+    every = list(cfg.evaluation.suites)
+    without = [s for s in every if s != "generation"]
+    assert model_suites(cfg, "llama2") == every
+    assert model_suites(cfg, "fusellm-seed43") == every
+    assert model_suites(cfg, "clm") == model_suites(cfg, "clm-seed43") == without
+    assert model_suites(micro_cfg, "clm") == every
+    typo = load_config(
+        ROOT / "configs/micro.yaml", ["evaluation.suite_models={generation: [fusellmm]}"]
+    )
+    with pytest.raises(SuiteError, match="suite_models.generation names 'fusellmm'.*'fusellm'"):
+        model_suites(typo, "clm")
