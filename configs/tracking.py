@@ -97,8 +97,10 @@ def stage_run(
 
 def log_history(stage: str, history: list[dict]) -> None:
     """Log a Trainer's log history as step-indexed metrics ``<stage>/<name>``."""
-    for entry in history:
-        step = int(entry.get("step", 0))
-        for name, value in entry.items():
-            if name != "step" and isinstance(value, int | float):
-                mlflow.log_metric(metric_key(stage, name), float(value), step=step)
+    for entry in history:  # one write per logged step (SQLite commits each call on its own)
+        numbers = {
+            metric_key(stage, name): float(value)
+            for name, value in entry.items()
+            if name != "step" and isinstance(value, int | float)
+        }
+        mlflow.log_metrics(numbers, step=int(entry.get("step", 0)))

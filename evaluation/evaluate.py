@@ -128,10 +128,13 @@ def plan_tasks(cfg: SuiteConfig, suites: list[str], only: list[str] | None) -> d
 
 def log_results(suite: str, results: dict, out: Path) -> None:
     """Every number of results.json as ``eval/<suite>/<task>/<metric>``; versions as tags."""
-    for task, values in results["results"].items():
-        for metric, value in values.items():
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                mlflow.log_metric(metric_key("eval", suite, task, metric), float(value))
+    numbers = {
+        metric_key("eval", suite, task, metric): float(value)
+        for task, values in results["results"].items()
+        for metric, value in values.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
+    mlflow.log_metrics(numbers)  # one write: SQLite commits each log_metric call on its own
     mlflow.set_tags({f"task_version.{t}": str(v) for t, v in results["versions"].items()})
     for path in sorted(out.glob("results.*")) + sorted(out.glob("samples_*.jsonl")):
         mlflow.log_artifact(str(path), artifact_path=f"eval/{suite}")
@@ -153,9 +156,13 @@ def run_perplexity(cfg: SuiteConfig, layout: Layout, model_path: str, out: Path)
     scores["all"] = ppl.pool(list(scores.values()))
     out.mkdir(parents=True, exist_ok=True)
     (out / "perplexity.json").write_text(json.dumps(scores, indent=2))
-    for domain, figures in scores.items():
-        for name, value in figures.items():
-            mlflow.log_metric(metric_key("eval", "perplexity", domain, name), float(value))
+    mlflow.log_metrics(
+        {
+            metric_key("eval", "perplexity", domain, name): float(value)
+            for domain, figures in scores.items()
+            for name, value in figures.items()
+        }
+    )
     mlflow.log_artifact(str(out / "perplexity.json"), artifact_path="eval/perplexity")
     for domain, parts in docs.items():
         mlflow.log_text(ppl.documents_jsonl(parts), ppl.docs_artifact(domain))

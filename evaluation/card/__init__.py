@@ -120,9 +120,14 @@ def card_model(
     with atomic_dir(out) as tmp, tracking.stage_run(layout, STAGE, name, {"checkpoint": path}):
         mlflow.set_tags(tags)
         write_text(tmp / "items.jsonl", "".join(json.dumps(r) + "\n" for r in items))
-        for part, figures in summary.items():
-            for key, value in figures.items():
-                mlflow.log_metric(tracking.metric_key(STAGE, part, key), value)
+        mlflow.log_metrics(
+            {
+                tracking.metric_key(STAGE, part, key): value
+                for part, figures in summary.items()
+                for key, value in figures.items()
+            }
+        )
+        for part in summary:
             rows = "".join(json.dumps(r) + "\n" for r in items if r["partition"] == part)
             mlflow.log_text(rows, items_artifact(part))
         if docs:

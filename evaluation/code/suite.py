@@ -49,15 +49,18 @@ def suite_problems(cfg: SuiteConfig, layout: Layout) -> tuple[list[CodeProblem],
 def log_multiple(results: dict, out: Path) -> None:
     """pass@k metrics, missing-toolchain and isolation tags and the output files, into the
     active run."""
+    tags, numbers = {}, {}
     for lang, entry in results["results"].items():
         if "missing" in entry:
-            mlflow.set_tag(f"missing.multiple.{lang}", entry["reason"])
+            tags[f"missing.multiple.{lang}"] = entry["reason"]
             continue
         for name, held in entry["isolation"].items():
-            mlflow.set_tag(f"isolation.multiple.{lang}.{name}", str(held).lower())
+            tags[f"isolation.multiple.{lang}.{name}"] = str(held).lower()
         for name, value in entry.items():
             if name.startswith("pass@"):
-                mlflow.log_metric(metric_key("eval", "multiple", lang, name), float(value))
+                numbers[metric_key("eval", "multiple", lang, name)] = float(value)
+    mlflow.set_tags(tags)
+    mlflow.log_metrics(numbers)
     scored = [lang for lang, entry in results["results"].items() if "missing" not in entry]
     files = [out / "results.json", out / "results.md"]
     files += [out / f"samples_{lang}.jsonl" for lang in scored]
