@@ -167,11 +167,12 @@ toolchains: setup ## which of the 10 MultiPL-E languages can run here
 toolchains-install: setup ## apt-install bubblewrap and the missing MultiPL-E toolchains (root)
 	$(PY) -m evaluation.code.toolchains --install
 
-bench: setup ## benchmarks, side by side ratios (alignment, represent, distill loss, step, merge memory, eval items/s, workers)
+bench: setup ## benchmarks, side by side ratios (alignment, represent, distill loss, step, merge memory, SDPA mask, eval items/s, workers)
 	$(PY) -m fusion.bench.align
 	$(PY) -m fusion.bench.represent
 	$(PY) -m training.bench.loss
 	$(PY) -m training.bench.step
 	$(PY) -m fusion.bench.merge
+	$(PY) -m fusion.bench.mask
 	$(PY) -m evaluation.bench
 	$(PY) -m training.bench.workers

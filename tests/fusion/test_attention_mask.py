@@ -12,6 +12,7 @@ from transformers.masking_utils import (
 )
 
 from fusion.attention_mask import broadcast_sdpa_mask
+from fusion.bench.mask import bench_mask
 from fusion.models import load_causal_lm
 
 LEFT_PADDED = torch.tensor([[0, 0, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 1, 1]]).bool()
@@ -91,3 +92,10 @@ def test_generation_is_unchanged(architecture: str, micro_cfg, micro_world) -> N
         AttentionMaskInterface.register("sdpa", broadcast_sdpa_mask)
     assert torch.equal(ours[0], theirs[0])
     assert torch.equal(ours[1], theirs[1])
+
+
+def test_bench_row_compares_identical_generations() -> None:
+    row = bench_mask(batch=3, new_tokens=4, repeats=1)
+    assert row["tokens"] == 12 and row["identical_tokens"] is True
+    assert row["broadcast_tokens_per_s"] > 0 and row["vmap_tokens_per_s"] > 0
+    assert AttentionMaskInterface._global_mapping["sdpa"] is broadcast_sdpa_mask  # restored
