@@ -2,10 +2,12 @@
 the cached keys and values (``make card``'s way, `choice_logprobs`) against every choice run
 whole (the way before, `continuation_logprobs`), on the same model and items in one run.
 
-The model is a random-init Llama of the tiny target's shape (hidden 128, 4 layers, vocabulary
-3,000, 512 positions); the sequences have the card's shapes, drawn from a seeded generator:
-reading items (a ~300-token passage with four continuations of 1–8 tokens) and short clozes
-(8–20 context tokens, four continuations of 1–4). Rounds alternate the two ways and each
+The model is a random-init model of the tiny target's build (`fusion.bench.tiny_target`:
+Llama, hidden 128, 4 layers, vocabulary 3,000, 512 positions), scored in the card's batches
+(tiny.yaml's evaluation batch x 4, as `make card` scores); the sequences have the card's
+shapes, drawn from a seeded generator: reading items (a ~300-token passage with four
+continuations of 1–8 tokens) and short clozes (8–20 context tokens, four continuations of
+1–4). Rounds alternate the two ways and each
 way's fastest round counts; both must give the same log-probabilities (within 1e-4), else
 `ScoreMismatch`.
 """
@@ -15,12 +17,14 @@ from __future__ import annotations
 import time
 
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
 
+from configs.loader import load_config
 from evaluation.bench.throughput import ScoreMismatch
 from evaluation.card.score import choice_logprobs, continuation_logprobs
+from fusion.bench import TINY, tiny_target
 
-VOCAB, BATCH = 3000, 128  # the tiny target's vocabulary; the card's batch (eval batch x 4)
+VOCAB = 3000  # the tiny target's vocabulary
+BATCH = load_config(TINY).evaluation.batch_size * 4  # the card's batch, as `make card` sets it
 Item = list[tuple[list[int], int]]
 
 
@@ -44,16 +48,7 @@ def card_items(passages: int, clozes: int, seed: int = 0) -> list[Item]:
 
 def bench_card(passages: int = 100, clozes: int = 400, repeats: int = 3) -> dict:
     """One row: sequences/s of both ways and their ratio, the largest log-probability gap."""
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=VOCAB,
-        hidden_size=128,
-        intermediate_size=512,
-        num_hidden_layers=4,
-        num_attention_heads=4,
-        max_position_embeddings=512,
-    )
-    model = LlamaForCausalLM(config).eval()
+    model = tiny_target(VOCAB)
     items = card_items(passages, clozes)
     sequences = [seq for item in items for seq in item]
     best = {"shared": float("inf"), "whole": float("inf")}

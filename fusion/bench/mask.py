@@ -2,9 +2,10 @@
 (`fusion.attention_mask`, what every model loaded through `fusion.models` uses) against
 transformers' own ``vmap`` builder, same model and prompts, in one run.
 
-The model is a random-init Llama of the tiny target's shape (hidden 128, 4 layers, vocabulary
-3,000, 512 positions); the prompts have BBH's shapes in the tiny evaluation (a batch of 32,
-60–380 tokens, left-padded) and each generates a fixed number of tokens. Rounds alternate
+The model is a random-init model of the tiny target's build (`fusion.bench.tiny_target`:
+Llama, hidden 128, 4 layers, vocabulary 3,000, 512 positions); the prompts have BBH's shapes
+in the tiny evaluation (a batch of 32, 60–380 tokens, left-padded) and each generates a fixed
+number of tokens. Rounds alternate
 the two builders and each one's fastest round counts; both must generate the same tokens,
 else `SuiteError`. Usage: ``python -m fusion.bench.mask``.
 """
@@ -14,11 +15,11 @@ from __future__ import annotations
 import time
 
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
 from transformers.masking_utils import AttentionMaskInterface, sdpa_mask_recent_torch
 
 from configs.errors import SuiteError
 from fusion.attention_mask import broadcast_sdpa_mask
+from fusion.bench import tiny_target
 
 VOCAB = 3000  # the tiny target's vocabulary
 
@@ -39,16 +40,7 @@ def prompts(batch: int, seed: int = 0) -> dict[str, torch.Tensor]:
 def bench_mask(batch: int = 32, new_tokens: int = 64, repeats: int = 3) -> dict:
     """One row: generated tokens/s with each builder, their ratio, and whether the generated
     tokens are identical."""
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=VOCAB,
-        hidden_size=128,
-        intermediate_size=344,
-        num_hidden_layers=4,
-        num_attention_heads=4,
-        max_position_embeddings=512,
-    )
-    model = LlamaForCausalLM(config).eval()
+    model = tiny_target(VOCAB)
     inputs = prompts(batch)
     kwargs = {"max_new_tokens": new_tokens, "min_new_tokens": new_tokens, "do_sample": False}
     builders = {"broadcast": broadcast_sdpa_mask, "vmap": sdpa_mask_recent_torch}
