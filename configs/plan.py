@@ -131,13 +131,14 @@ def stages(cfg: SuiteConfig, layout: Layout, config_path: str) -> list[Stage]:
     ev = cfg.evaluation
     caps = {s: ev.limit_for(s) for s in ev.suites}
     items = ", ".join(f"{s} {'all' if n is None else n}" for s, n in caps.items())
+    only = "".join(f"; {s} only on {', '.join(names)}" for s, names in ev.suite_models.items())
     out.append(
         Stage(
             "eval",
             "make eval",
             "trained models",
             str(layout.root / "eval"),
-            f"suites {', '.join(ev.suites)} via {ev.backend}; items per task: {items}",
+            f"suites {', '.join(ev.suites)} via {ev.backend}; items per task: {items}{only}",
         )
     )
     out.append(Stage("tables", "make tables", layout.tracking_uri, str(layout.tables)))
