@@ -14,8 +14,7 @@ from configs.schema import SuiteConfig
 def hub_items(cfg: SuiteConfig) -> list[tuple[str, str, str | None]]:
     """``(kind, hub id, revision)`` for every model and dataset not already a local path."""
     items: list[tuple[str, str, str | None]] = []
-    models = cfg.models.all() + ([cfg.pythia.base] if cfg.pythia else [])
-    for spec in models:
+    for spec in cfg.config_models():
         if spec.hub_id and not Path(spec.hub_id).exists():
             items.append(("model", spec.hub_id, spec.revision))
     if cfg.corpus.dataset and not Path(cfg.corpus.dataset).exists():

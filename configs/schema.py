@@ -336,10 +336,13 @@ class SuiteConfig(Section):
                 raise ValueError(f"{where}: unknown domains {unknown}; use {sorted(known)}")
         return self
 
+    def config_models(self) -> list[ModelSpec]:
+        """Every model the config names: ``models`` and the Pythia base."""
+        return [*self.models.all(), *([self.pythia.base] if self.pythia else [])]
+
     def built_models(self) -> list[ModelSpec]:
         """Models the tiny world builds (no hub id), the Pythia base included."""
-        pythia = [self.pythia.base] if self.pythia else []
-        return [m for m in [*self.models.all(), *pythia] if m.build]
+        return [m for m in self.config_models() if m.build]
 
     @model_validator(mode="after")
     def _references_resolve(self) -> SuiteConfig:

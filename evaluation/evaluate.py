@@ -55,7 +55,7 @@ ALL_SUITES = ("bbh", "commonsense", "generation", "multiple", "perplexity")
 
 def resolve_model(cfg: SuiteConfig, layout: Layout, model: str) -> tuple[str, str, str]:
     """(name, checkpoint path or hub id, dtype) of MODEL."""
-    specs = cfg.models.all() + ([cfg.pythia.base] if cfg.pythia else [])
+    specs = cfg.config_models()
     for spec in specs:
         if spec.name == model:
             return spec.name, layout.model(spec), spec.dtype
@@ -93,18 +93,21 @@ def uses_opencompass(cfg: SuiteConfig, suite: str) -> bool:
     return harness_of(cfg, suite) == "opencompass"
 
 
-def model_suites(cfg: SuiteConfig, name: str) -> list[str]:
-    """The config's suites that run on model ``name``: every one, except that
-    ``evaluation.suite_models`` keeps a suite to the models it names (a seed replica goes by
-    its variant). A name there that is no model or variant of the config is one line."""
-    only = cfg.evaluation.suite_models
-    known = [s.name for s in cfg.models.all()] + list(train_variants(cfg))
-    known += [cfg.pythia.base.name] if cfg.pythia else []
-    for suite, names in only.items():
+def check_suite_models(cfg: SuiteConfig) -> None:
+    """A name in ``evaluation.suite_models`` that is no model or variant of the config is one
+    line (before any model runs)."""
+    known = [s.name for s in cfg.config_models()] + list(train_variants(cfg))
+    for suite, names in cfg.evaluation.suite_models.items():
         for unknown in set(names) - set(known):
             hint = registry.hint(unknown, known)
             raise SuiteError(f"evaluation.suite_models.{suite} names '{unknown}': {hint}")
-    variant = variant_of(cfg, name)
+
+
+def model_suites(cfg: SuiteConfig, name: str) -> list[str]:
+    """The config's suites that run on model ``name``: every one, except that
+    ``evaluation.suite_models`` keeps a suite to the models it names (a seed replica goes by
+    its variant)."""
+    only, variant = cfg.evaluation.suite_models, variant_of(cfg, name)
     return [s for s in cfg.evaluation.suites if s not in only or variant in only[s]]
 
 
@@ -226,6 +229,7 @@ def evaluate(
     device: str = "cpu",
 ) -> dict[str, dict]:
     """Run the selected suites on MODEL; return each suite's results (as written to disk)."""
+    check_suite_models(cfg)
     name, path, dtype = resolve_model(cfg, layout, model)
     chosen = suites or model_suites(cfg, name)
     for suite in chosen:
@@ -289,8 +293,8 @@ def evaluated(cfg: SuiteConfig, layout: Layout, name: str) -> bool:
 def evaluate_all(cfg: SuiteConfig, layout: Layout, device: str) -> list[str]:
     """Every config model and every finished trained variant, each once (``done.json``, for
     the slice it was evaluated from)."""
+    check_suite_models(cfg)
     names = [s.name for s in cfg.models.all()]
-    model_suites(cfg, names[0])  # a wrong evaluation.suite_models fails before any model runs
     trained = [replica(cfg, v, s) for v, s in train_runs(cfg)]
     names += [v for v in trained if (layout.trained(v) / "meta.json").exists()]
     todo = [n for n in names if not evaluated(cfg, layout, n)]

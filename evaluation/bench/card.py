@@ -7,9 +7,8 @@ Llama, hidden 128, 4 layers, vocabulary 3,000, 512 positions), scored in the car
 (tiny.yaml's evaluation batch x 4, as `make card` scores); the sequences have the card's
 shapes, drawn from a seeded generator: reading items (a ~300-token passage with four
 continuations of 1–8 tokens) and short clozes (8–20 context tokens, four continuations of
-1–4). Rounds alternate the two ways and each
-way's fastest round counts; both must give the same log-probabilities (within 1e-4), else
-`ScoreMismatch`.
+1–4). Rounds alternate the two ways and each way's fastest round counts; both must give the
+same log-probabilities (within 1e-4), else `ScoreMismatch`.
 """
 
 from __future__ import annotations

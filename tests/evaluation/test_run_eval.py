@@ -14,7 +14,13 @@ from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.loader import load_config
 from configs.tracking import metric_key
-from evaluation.evaluate import evaluate, evaluated, made_from, model_suites
+from evaluation.evaluate import (
+    check_suite_models,
+    evaluate,
+    evaluated,
+    made_from,
+    model_suites,
+)
 from evaluation.lm_eval_runner import run_lm_eval
 from evaluation.tasks.tiny import TASKS_VERSION, tiny_tasks
 
@@ -137,4 +143,5 @@ def test_suite_models_keep_a_suite_to_the_rows_that_show_it(micro_cfg) -> None:
         ROOT / "configs/micro.yaml", ["evaluation.suite_models={generation: [fusellmm]}"]
     )
     with pytest.raises(SuiteError, match="suite_models.generation names 'fusellmm'.*'fusellm'"):
-        model_suites(typo, "clm")
+        check_suite_models(typo)
+    check_suite_models(cfg)  # every name known: no error
