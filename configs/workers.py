@@ -28,6 +28,7 @@ from pathlib import Path
 
 import yaml
 
+from configs import tracking
 from configs.errors import SuiteError
 from configs.layout import Layout
 from configs.schema import SuiteConfig
@@ -118,10 +119,12 @@ def run_stage_in_workers(
 ) -> None:
     """`run_in_workers` with the stage CLI ``python -m module`` on this very config (written
     whole to a temp file: ``--set`` overrides included), ``min(cfg.workers, len(items))``
-    processes."""
+    processes. The MLflow store and experiment are created first, so that the workers never
+    race to create the sqlite schema."""
     workers = min(cfg.workers, len(items))
     if not workers:
         return
+    tracking.experiment_id(layout)
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / f"{cfg.name}.yaml"
         config.write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))

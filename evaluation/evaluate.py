@@ -305,7 +305,6 @@ def evaluate_all(cfg: SuiteConfig, layout: Layout, device: str) -> list[str]:
 
     if cfg.workers > 1 and len(todo) > 1:
         task_files(cfg, layout)  # shared inputs, written once before the workers start
-        tracking.experiment_id(layout)
         extra = ("--device", device)
         run_stage_in_workers(
             cfg, layout, STAGES["eval"].module, todo, mark_done, extra, "evaluating"

@@ -143,7 +143,6 @@ def build_world(cfg: SuiteConfig, layout: Layout) -> None:
     fresh = [m for m in specs if not m.build.init_from and not Path(layout.model(m)).exists()]
     todo = [m.name for m in sorted(fresh, key=lambda m: -training_cost(m.build))]
     if cfg.workers > 1 and len(todo) > 1:  # those continued from another come after it
-        tracking.experiment_id(layout)
         run_stage_in_workers(cfg, layout, STAGES["world"].module, todo, verb="pretraining")
     build_models(cfg, layout, [m.name for m in specs])
     write_manifest(layout, versions)

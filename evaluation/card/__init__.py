@@ -148,7 +148,6 @@ def run_card(cfg: SuiteConfig, layout: Layout) -> dict[str, Path]:
     models = card_models(cfg, layout)
     todo = [n for n in models if not (layout.root / STAGE / n / "summary.json").is_file()]
     if cfg.workers > 1 and len(todo) > 1:
-        tracking.experiment_id(layout)  # the store exists before the workers log to it
         run_stage_in_workers(cfg, layout, STAGES[STAGE].module, todo, verb="card")
     return card_of(cfg, layout, list(models))
 

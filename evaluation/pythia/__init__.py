@@ -86,6 +86,5 @@ def run_pythia(cfg: SuiteConfig, layout: Layout) -> Path:
     seeds = cfg.reporting.seeds
     todo = [str(s) for s in seeds if not (seed_layout(cfg, layout, s)[1].root / RESULTS).exists()]
     if cfg.workers > 1 and len(todo) > 1:
-        tracking.experiment_id(layout)  # the store exists before the workers log to it
         run_stage_in_workers(cfg, layout, STAGES["pythia"].module, todo, verb="pythia seed")
     return [run_seed(cfg, layout, s, with_base=s == seeds[0]) for s in seeds][0]
