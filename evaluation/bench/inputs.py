@@ -14,11 +14,14 @@ from pathlib import Path
 
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import AutoModelForCausalLM, LlamaConfig, PreTrainedTokenizerFast
+from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
 
+from configs.architectures import build_config
+from configs.loader import load_config
 from evaluation.tasks.docs import Doc, letter, options
 from evaluation.tasks.tiny import TASK_BODIES
 from evaluation.tasks.writer import write_bbh, write_task
+from fusion.bench import TINY
 
 VERSION = 1  # of the bench's tasks; they are never mixed with a world's
 COMMONSENSE = (
@@ -52,8 +55,8 @@ def sentences(seed: int, n: int) -> list[str]:
 
 
 def build_checkpoint(out: Path, seed: int = 0, vocab: int = 600) -> Path:
-    """A byte-level BPE tokenizer and a random-init 4-layer Llama of the tiny target's size
-    (hidden 128, 512 positions), saved together as a checkpoint directory."""
+    """A byte-level BPE tokenizer and a random-init model of the tiny target's build
+    (configs/tiny.yaml), saved together as a checkpoint directory."""
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
@@ -66,17 +69,11 @@ def build_checkpoint(out: Path, seed: int = 0, vocab: int = 600) -> Path:
     tok.train_from_iterator(sentences(seed, 400), trainer=trainer)
     roles = ("bos_token", "eos_token", "unk_token", "pad_token")
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, **dict.fromkeys(roles, END))
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=128,
-        intermediate_size=344,
-        num_hidden_layers=4,
-        num_attention_heads=4,
-        max_position_embeddings=512,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    ids = {
+        f"{role}_id": tokenizer.convert_tokens_to_ids(END)
+        for role in ("bos_token", "eos_token", "pad_token")
+    }
+    config = build_config(load_config(TINY).models.target.build, len(tokenizer), ids)
     torch.manual_seed(seed)
     AutoModelForCausalLM.from_config(config).save_pretrained(out)
     tokenizer.save_pretrained(out)
