@@ -2,13 +2,13 @@
 the cached keys and values (``make card``'s way, `choice_logprobs`) against every choice run
 whole (the way before, `continuation_logprobs`), on the same model and items in one run.
 
-The model is a random-init model of the tiny target's build (`fusion.bench.tiny_target`:
-Llama, hidden 128, 4 layers, vocabulary 3,000, 512 positions), scored in the card's batches
-(tiny.yaml's evaluation batch x 4, as `make card` scores); the sequences have the card's
-shapes, drawn from a seeded generator: reading items (a ~300-token passage with four
-continuations of 1–8 tokens) and short clozes (8–20 context tokens, four continuations of
-1–4). Rounds alternate the two ways and each way's fastest round counts; both must give the
-same log-probabilities (within 1e-4), else `ScoreMismatch`.
+The model is a random-init model of the tiny target's build (`fusion.bench.tiny_target`: as
+configs/tiny.yaml builds it, vocabulary 3,000), scored in the card's batches (tiny.yaml's
+evaluation batch x 4, as `make card` scores); the sequences have the card's shapes, drawn
+from a seeded generator: reading items (a ~300-token passage with four continuations of 1–8
+tokens) and short clozes (8–20 context tokens, four continuations of 1–4). Rounds alternate
+the two ways and each way's fastest round counts; both must give the same log-probabilities
+(within 1e-4), else `ScoreMismatch`.
 """
 
 from __future__ import annotations

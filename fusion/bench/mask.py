@@ -2,9 +2,9 @@
 (`fusion.attention_mask`, what every model loaded through `fusion.models` uses) against
 transformers' own ``vmap`` builder, same model and prompts, in one run.
 
-The model is a random-init model of the tiny target's build (`fusion.bench.tiny_target`:
-Llama, hidden 128, 4 layers, vocabulary 3,000, 512 positions); the prompts have BBH's shapes
-in the tiny evaluation (a batch of 32, 60–380 tokens, left-padded) and each generates a fixed
+The model is a random-init model of the tiny target's build (`fusion.bench.tiny_target`: as
+configs/tiny.yaml builds it, vocabulary 3,000); the prompts have BBH's shapes in the tiny
+evaluation (a batch of 32, 60–380 tokens, left-padded) and each generates a fixed
 number of tokens. Rounds alternate the two builders and each one's fastest round counts; both
 must generate the same tokens, else `SuiteError`. Usage: ``python -m fusion.bench.mask``.
 """
