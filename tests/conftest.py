@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,21 @@ def store_under_runs(monkeypatch) -> None:
     """Blank a user's ``MLFLOW_TRACKING_URI`` in every test (restored afterwards), so each
     layout logs to the sqlite store under its own RUNS, never to an outside server."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "")
+
+
+@pytest.fixture
+def worker_starts(monkeypatch) -> list[list[str]]:
+    """The command of every worker process `configs.workers` starts, recorded as it starts
+    them: a stage must start one process per worker, not one per item."""
+    started: list[list[str]] = []
+    real = subprocess.Popen
+
+    def popen(cmd: list[str], **kwargs) -> subprocess.Popen:
+        started.append(cmd)
+        return real(cmd, **kwargs)
+
+    monkeypatch.setattr("configs.workers.subprocess.Popen", popen)
+    return started
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ worker started once and handed model after model."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -30,19 +29,11 @@ def _layout(micro_world: Layout, tmp_path: Path, workers: int) -> Layout:
 
 
 def test_two_workers_evaluate_every_model_like_one_process(
-    micro_world, tmp_path, monkeypatch
+    micro_world, tmp_path, worker_starts: list[list[str]]
 ) -> None:
     parallel, serial = (_layout(micro_world, tmp_path, w) for w in (2, 1))
-    started: list[list[str]] = []
-    real = subprocess.Popen
-
-    def popen(cmd: list[str], **kwargs) -> subprocess.Popen:
-        started.append(cmd)
-        return real(cmd, **kwargs)
-
-    monkeypatch.setattr("configs.workers.subprocess.Popen", popen)
     names = evaluate_all(parallel.cfg, parallel, "cpu")
-    assert len(names) == 4 and len(started) == 2  # two processes, not one per model
+    assert len(names) == 4 and len(worker_starts) == 2  # two processes, not one per model
     assert names == evaluate_all(serial.cfg, serial, "cpu")
     for name in names:
         assert (parallel.evaluation(name) / "done.json").is_file()

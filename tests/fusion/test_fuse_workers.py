@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,26 +16,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_two_workers_fuse_every_variant_like_one_process(
-    fused_world: Layout, tmp_path, monkeypatch
+    fused_world: Layout, tmp_path, monkeypatch, worker_starts: list[list[str]]
 ) -> None:
     cfg = load_config(ROOT / "configs/micro.yaml", ["workers=2"])
     layout = Layout.of(cfg, tmp_path)
     layout.root.mkdir(parents=True)
     for shared in ("world", "blocks", "represent", "align"):  # upstream of fuse, read only
         (layout.root / shared).symlink_to(fused_world.root / shared)
-    started: list[list[str]] = []
-    real = subprocess.Popen
-
-    def popen(cmd: list[str], **kwargs) -> subprocess.Popen:
-        started.append(cmd)
-        return real(cmd, **kwargs)
-
-    monkeypatch.setattr("configs.workers.subprocess.Popen", popen)
     argv = ["fusion.fuse", "--config", str(ROOT / "configs/micro.yaml"), "--runs", str(tmp_path)]
     monkeypatch.setattr(sys, "argv", [*argv, "--set", "workers=2"])
     fuse_cli.main()
     names = list(fuse_variants(cfg))
-    assert len(names) > 2 and len(started) == 2  # two processes, not one per variant
+    assert len(names) > 2 and len(worker_starts) == 2  # two processes, not one per variant
     for name in names:
         ours = load_from_disk(str(layout.fused(name)))
         theirs = load_from_disk(str(fused_world.fused(name)))
