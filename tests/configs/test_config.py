@@ -200,7 +200,7 @@ def test_plan_prints_paper_models_and_hyperparameters(name: str) -> None:
 def test_plan_prints_each_suites_item_cap() -> None:
     proc = _plan("--config", "configs/tiny.yaml")
     assert proc.returncode == 0, proc.stderr
-    assert "items per task: bbh 4, commonsense all, generation 4" in proc.stdout
+    assert "items per task: bbh 4, commonsense all, generation all, multiple 4" in proc.stdout
     assert "; generation only on openllama, mpt, llama2, clm, fusellm," in proc.stdout
 
 
