@@ -12,16 +12,13 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
+from transformers import PreTrainedTokenizerFast
 
-from configs.architectures import build_config
-from configs.loader import load_config
 from evaluation.tasks.docs import Doc, letter, options
 from evaluation.tasks.tiny import TASK_BODIES
 from evaluation.tasks.writer import write_bbh, write_task
-from fusion.bench import TINY
+from fusion.bench import tiny_target
 
 VERSION = 1  # of the bench's tasks; they are never mixed with a world's
 COMMONSENSE = (
@@ -70,12 +67,9 @@ def build_checkpoint(out: Path, seed: int = 0, vocab: int = 600) -> Path:
     roles = ("bos_token", "eos_token", "unk_token", "pad_token")
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, **dict.fromkeys(roles, END))
     ids = {
-        f"{role}_id": tokenizer.convert_tokens_to_ids(END)
-        for role in ("bos_token", "eos_token", "pad_token")
+        f"{r}_id": getattr(tokenizer, f"{r}_id") for r in ("bos_token", "eos_token", "pad_token")
     }
-    config = build_config(load_config(TINY).models.target.build, len(tokenizer), ids)
-    torch.manual_seed(seed)
-    AutoModelForCausalLM.from_config(config).save_pretrained(out)
+    tiny_target(len(tokenizer), ids, seed).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
 

@@ -13,9 +13,10 @@ from configs.loader import load_config
 TINY = Path(__file__).parents[2] / "configs" / "tiny.yaml"
 
 
-def tiny_target(vocab: int) -> PreTrainedModel:
-    """A random-init (seed 0), eval-mode model of the tiny target's build (configs/tiny.yaml)
-    with ``vocab`` tokens: what the benches time, with no world to build."""
-    config = build_config(load_config(TINY).models.target.build, vocab, {})
-    torch.manual_seed(0)
+def tiny_target(vocab: int, ids: dict[str, int] | None = None, seed: int = 0) -> PreTrainedModel:
+    """A random-init (``seed``), eval-mode model of the tiny target's build (configs/tiny.yaml)
+    with ``vocab`` tokens and the special-token ``ids`` (``bos_token_id``, ...) of its
+    tokenizer: what the benches time, with no world to build."""
+    config = build_config(load_config(TINY).models.target.build, vocab, ids or {})
+    torch.manual_seed(seed)
     return AutoModelForCausalLM.from_config(config).eval()
